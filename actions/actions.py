@@ -1,0 +1,149 @@
+"""The custom actions: each reads the tracker, calls a pure function of bot.dialogue and replies."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import services
+from bot.dialogue import answers, replies
+from bot.dialogue.language import requested_language
+
+Events = list[dict[str, Any]]
+
+
+def _lang(tracker: Tracker) -> str:
+    metadata = tracker.latest_message.get("metadata") or {}
+    return str(metadata.get("language") or "en")
+
+
+def _intent(tracker: Tracker) -> tuple[str | None, float | None]:
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name"), intent.get("confidence")
+
+
+def _send(dispatcher: CollectingDispatcher, messages: list[dict]) -> None:
+    for message in messages:
+        dispatcher.utter_message(json_message=message)
+
+
+class ActionSmalltalk(Action):
+    def name(self) -> str:
+        return "action_smalltalk"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Events:
+        intent, confidence = _intent(tracker)
+        _send(dispatcher, replies.smalltalk(intent or "greet", _lang(tracker), confidence))
+        return [SlotSet("pending", None)]
+
+
+class ActionOutOfScope(Action):
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Events:
+        _, confidence = _intent(tracker)
+        _send(dispatcher, replies.out_of_scope(_lang(tracker), confidence))
+        return [SlotSet("pending", None)]
+
+
+class ActionEmergency(Action):
+    def name(self) -> str:
+        return "action_emergency"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Events:
+        _, confidence = _intent(tracker)
+        _send(dispatcher, replies.emergency(_lang(tracker), confidence))
+        return [SlotSet("pending", "handoff")]
+
+
+class ActionOfferHandoff(Action):
+    def name(self) -> str:
+        return "action_offer_handoff"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Events:
+        intent, confidence = _intent(tracker)
+        _send(dispatcher, replies.offer_handoff(intent or "human_handoff", _lang(tracker), confidence))
+        return [SlotSet("pending", "handoff")]
+
+
+class ActionConfirm(Action):
+    def name(self) -> str:
+        return "action_confirm"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Events:
+        lang, (intent, confidence) = _lang(tracker), _intent(tracker)
+        if tracker.get_slot("pending") == "handoff":
+            _send(dispatcher, replies.request_handoff(lang, intent))
+        else:
+            _send(dispatcher, replies.fallback(lang, intent, confidence))
+        return [SlotSet("pending", None)]
+
+
+class ActionDecline(Action):
+    def name(self) -> str:
+        return "action_decline"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Events:
+        lang, (intent, confidence) = _lang(tracker), _intent(tracker)
+        pending = tracker.get_slot("pending")
+        if pending == "clarify":
+            _send(dispatcher, replies.offer_handoff("fallback", lang, confidence))
+            return [SlotSet("pending", "handoff")]
+        if pending == "handoff":
+            _send(dispatcher, replies.decline_handoff(lang, intent))
+        else:
+            _send(dispatcher, replies.fallback(lang, intent, confidence))
+        return [SlotSet("pending", None)]
+
+
+class ActionSwitchLanguage(Action):
+    def name(self) -> str:
+        return "action_switch_language"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Events:
+        target = requested_language(tracker.latest_message.get("text") or "")
+        if target is None:
+            _, confidence = _intent(tracker)
+            _send(dispatcher, replies.fallback(_lang(tracker), "switch_language", confidence))
+            return []
+        _send(dispatcher, replies.language_switched(target))
+        return [SlotSet("language", target)]
+
+
+class ActionAnswer(Action):
+    """Answer from the knowledge base, ask which topic was meant, or after two failures offer a person."""
+
+    def name(self) -> str:
+        return "action_answer"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Events:
+        lang, (intent, confidence) = _lang(tracker), _intent(tracker)
+        retriever = services.retriever()
+        text = tracker.latest_message.get("text") or ""
+        chosen = next((e.get("value") for e in tracker.latest_message.get("entities") or []
+                       if e.get("entity") == "topic"), None)
+        hit = retriever.search(text, lang)
+        if chosen in retriever.topics():
+            hit = retriever.search(text, lang, limit=len(retriever.topics()))
+            decision = answers.Decision("answer", chosen, [chosen], 1.0)
+        else:
+            decision = answers.decide(hit)
+        if decision.outcome == "answer":
+            messages = answers.answer(hit, decision.topic, lang, retriever, services.operator(), intent,
+                                      decision.confidence)
+            if messages:
+                _send(dispatcher, messages)
+                return [SlotSet("failures", 0), SlotSet("pending", None), SlotSet("topic", decision.topic)]
+        if decision.outcome == "clarify":
+            _send(dispatcher, answers.clarify(decision.candidates, lang, retriever, intent,
+                                              decision.confidence))
+            return [SlotSet("pending", "clarify")]
+        failures = (tracker.get_slot("failures") or 0) + 1
+        if failures >= 2:
+            _send(dispatcher, replies.offer_handoff("fallback", lang, decision.confidence))
+            return [SlotSet("failures", 0), SlotSet("pending", "handoff")]
+        _send(dispatcher, replies.fallback(lang, intent, decision.confidence))
+        return [SlotSet("failures", failures), SlotSet("pending", None)]

@@ -1,0 +1,1 @@
+"""The gateway: the product's only public surface (conversation API, widget, console, channels)."""

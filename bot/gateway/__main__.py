@@ -1,0 +1,19 @@
+"""`python -m bot.gateway`: serve the gateway with uvicorn."""
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from bot.gateway.main import create_app
+from bot.gateway.settings import GatewaySettings
+
+
+def main() -> None:
+    settings = GatewaySettings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()

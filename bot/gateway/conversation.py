@@ -1,0 +1,177 @@
+"""Handling one talent message: store it, ask Rasa, store the replies, then publish them."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot import messages as texts
+from bot.dialogue.replies import reply as make_reply
+from bot.gateway import store
+from bot.gateway.models import Conversation, Message
+from bot.gateway.pubsub import PubSub
+from bot.gateway.rasa import RasaClient, RasaUnavailable
+from bot.knowledge.articles import LANGUAGES
+from bot.nlp.language import detect
+
+log = logging.getLogger(__name__)
+
+HANDOFF_STATES = ("none", "offered", "queued", "active", "closed")
+
+
+@dataclass
+class Outcome:
+    replies: list[dict]
+    language: str
+    handoff_state: str
+
+
+def message_view(message: Message) -> dict:
+    """A stored message as the API shows it."""
+    payload = message.payload or {}
+    return {
+        "id": message.id,
+        "role": message.role,
+        "text": message.text,
+        "buttons": payload.get("buttons") or [],
+        "sources": payload.get("sources") or [],
+        "meta": payload.get("meta") or None,
+        "language": message.language,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def reply_view(message: Message) -> dict:
+    payload = message.payload or {}
+    return {"text": message.text, "buttons": payload.get("buttons") or [],
+            "sources": payload.get("sources") or [], "meta": payload.get("meta") or {}}
+
+
+def normalise(rasa_message: dict, lang: str) -> dict | None:
+    """Rasa's REST output as a Reply; our actions send everything as custom JSON."""
+    custom = rasa_message.get("custom")
+    if isinstance(custom, dict) and isinstance(custom.get("text"), str):
+        return custom
+    if isinstance(rasa_message.get("text"), str):
+        return make_reply(rasa_message["text"], "fallback", lang=lang,
+                          buttons=rasa_message.get("buttons") or [])
+    return None
+
+
+class ConversationService:
+    def __init__(self, sessions: async_sessionmaker, rasa: RasaClient, pubsub: PubSub) -> None:
+        self._sessions = sessions
+        self._rasa = rasa
+        self._pubsub = pubsub
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._waiting: dict[str, int] = defaultdict(int)
+
+    @asynccontextmanager
+    async def _serialised(self, conversation_id: str):
+        """One message of a conversation at a time, in arrival order (asyncio.Lock is FIFO)."""
+        self._waiting[conversation_id] += 1
+        try:
+            async with self._locks[conversation_id]:
+                yield
+        finally:
+            self._waiting[conversation_id] -= 1
+            if not self._waiting[conversation_id]:
+                del self._waiting[conversation_id]
+                self._locks.pop(conversation_id, None)
+
+    async def post(self, conversation_id: str, text: str, language: str | None,
+                   client_message_id: str | None) -> Outcome:
+        async with self._serialised(conversation_id), self._sessions() as session:
+            conversation = await store.get_conversation(session, conversation_id)
+            if conversation is None:
+                raise LookupError(conversation_id)
+            if client_message_id:
+                earlier = await store.find_by_client_id(session, conversation_id, client_message_id)
+                if earlier is not None:
+                    done = await store.replies_to(session, earlier.id)
+                    if done:
+                        return Outcome([reply_view(m) for m in done], earlier.language or conversation.language,
+                                       conversation.handoff_state)
+                    return await self._process(session, conversation, earlier)
+            lang = self._language(conversation, text, language)
+            message = await store.add_user_message(session, conversation, text, lang, client_message_id)
+            if message is None:  # the same client id raced in; answer like a retry
+                return await self.post(conversation_id, text, language, client_message_id)
+            return await self._process(session, conversation, message)
+
+    def _language(self, conversation: Conversation, text: str, requested: str | None) -> str:
+        if requested:
+            conversation.language, conversation.language_locked = requested, True
+            return requested
+        if conversation.language_locked:
+            return conversation.language
+        lang = detect(text, conversation.language)
+        conversation.language = lang
+        return lang
+
+    async def _process(self, session, conversation: Conversation, message: Message) -> Outcome:
+        await self._pubsub.publish(conversation.id, {"type": "message", "message": message_view(message)})
+        lang = message.language or conversation.language
+        if conversation.handoff_state in ("queued", "active"):
+            # A person has the conversation: the message waits for the agent, the bot stays silent.
+            await session.commit()
+            return Outcome([], lang, conversation.handoff_state)
+        replies = await self._ask_rasa(conversation, message, lang)
+        self._apply(conversation, replies)
+        stored = await store.add_replies(session, conversation, message.id, replies)
+        for m in stored:
+            await self._pubsub.publish(conversation.id, {"type": "message", "message": message_view(m)})
+        await self._pubsub.publish(conversation.id, {"type": "handoff", "state": conversation.handoff_state})
+        return Outcome([reply_view(m) for m in stored], conversation.language, conversation.handoff_state)
+
+    async def _ask_rasa(self, conversation: Conversation, message: Message, lang: str) -> list[dict]:
+        try:
+            raw = await self._rasa.send(conversation.id, message.text,
+                                        {"language": lang, "channel": conversation.channel})
+            replies = [r for r in (normalise(m, lang) for m in raw) if r is not None]
+            if not replies:
+                raise RasaUnavailable("Rasa answered with no messages (is the action server down?)")
+            return replies
+        except RasaUnavailable as exc:
+            log.warning("conversation %s: %s", conversation.id, exc)
+            return [make_reply(texts.text(lang, "unavailable"), "fallback", lang=lang,
+                               buttons=[{"title": texts.text(lang, "button_human"),
+                                         "payload": "/human_handoff"}])]
+
+    @staticmethod
+    def _apply(conversation: Conversation, replies: list[dict]) -> None:
+        """Language switches and handoff requests that the replies carry."""
+        handoff = None
+        for r in replies:
+            meta = r.get("meta") or {}
+            if meta.get("intent") == "switch_language" and r.get("language") in LANGUAGES:
+                conversation.language, conversation.language_locked = r["language"], True
+            handoff = r.get("handoff") or handoff
+        if handoff == "request":
+            conversation.handoff_state = "queued"
+        elif handoff == "offer":
+            conversation.handoff_state = "offered"
+        elif conversation.handoff_state in ("offered", "closed"):
+            conversation.handoff_state = "none"
+
+    async def create(self, language: str | None, channel: str, default_language: str) -> tuple[Conversation, str]:
+        async with self._sessions() as session:
+            return await store.create_conversation(session, language or default_language, channel,
+                                                   language_locked=language is not None)
+
+    async def transcript(self, conversation_id: str) -> list[dict]:
+        async with self._sessions() as session:
+            return [message_view(m) for m in await store.transcript(session, conversation_id)]
+
+    async def erase(self, conversation_id: str) -> None:
+        async with self._serialised(conversation_id), self._sessions() as session:
+            await store.delete_conversation(session, conversation_id)
+        try:
+            await self._rasa.erase(conversation_id)
+        except Exception as exc:  # noqa: BLE001 - erasure in the gateway stands even if Rasa is down
+            log.warning("conversation %s: could not erase Rasa's tracker: %r", conversation_id, exc)
+        await self._pubsub.publish(conversation_id, {"type": "erased"})

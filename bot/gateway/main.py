@@ -1,0 +1,48 @@
+"""Builds the gateway app."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from bot.gateway import db, errors
+from bot.gateway.conversation import ConversationService
+from bot.gateway.limits import BodySizeLimit
+from bot.gateway.pubsub import PubSub
+from bot.gateway.rasa import RasaClient
+from bot.gateway.routes import conversations, health, pages
+from bot.gateway.settings import GatewaySettings
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        engine = db.make_engine(settings.database_url)
+        await db.upgrade(engine)
+        app.state.sessions = db.sessionmaker(engine)
+        app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s)
+        app.state.pubsub = PubSub()
+        app.state.conversations = ConversationService(app.state.sessions, app.state.rasa, app.state.pubsub)
+        try:
+            yield
+        finally:
+            await app.state.rasa.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="International House Stockholm guidance bot",
+        version="0.1.0",
+        description="The conversation API of the website widget and every other client.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(conversations.router)
+    app.include_router(health.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+    return app

@@ -1,0 +1,103 @@
+"""The conversation API: the widget's and every other client's."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from fastapi import APIRouter, HTTPException, Response, WebSocket, WebSocketDisconnect, status
+
+from bot.gateway.deps import AuthorizedConversation, Service, Settings, authorize
+from bot.gateway.schemas import (
+    ConversationCreated,
+    ErrorBody,
+    MessageReplies,
+    NewConversation,
+    NewMessage,
+    Transcript,
+)
+
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
+
+_ERRORS = {
+    400: {"model": ErrorBody, "description": "Malformed request"},
+    401: {"model": ErrorBody, "description": "Missing token"},
+    403: {"model": ErrorBody, "description": "Wrong token"},
+    404: {"model": ErrorBody, "description": "Unknown conversation"},
+    413: {"model": ErrorBody, "description": "Message over the size limit"},
+    422: {"model": ErrorBody, "description": "Invalid field"},
+}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ConversationCreated,
+             responses={k: _ERRORS[k] for k in (400, 422)})
+async def create_conversation(service: Service, settings: Settings,
+                              body: NewConversation | None = None) -> ConversationCreated:
+    """Start a conversation; the returned token authorises everything else about it."""
+    body = body or NewConversation()
+    conversation, token = await service.create(body.language, body.channel, settings.default_language)
+    return ConversationCreated(conversation_id=conversation.id, token=token)
+
+
+@router.post("/{conversation_id}/messages", response_model=MessageReplies, responses=_ERRORS)
+async def post_message(conversation: AuthorizedConversation, body: NewMessage, service: Service,
+                       settings: Settings) -> MessageReplies:
+    """Send the talent's message; the bot's replies come back in the response (and over the websocket)."""
+    if len(body.text) > settings.max_message_chars:
+        raise HTTPException(413, f"The message is longer than {settings.max_message_chars} characters.")
+    outcome = await service.post(conversation.id, body.text, body.language, body.client_message_id)
+    return MessageReplies(replies=outcome.replies, language=outcome.language,
+                          handoff={"state": outcome.handoff_state})
+
+
+@router.get("/{conversation_id}/messages", response_model=Transcript, responses=_ERRORS)
+async def get_transcript(conversation: AuthorizedConversation, service: Service) -> Transcript:
+    """The whole conversation: the talent's, the bot's and agents' messages, in order."""
+    return Transcript(conversation_id=conversation.id, language=conversation.language,
+                      handoff={"state": conversation.handoff_state},
+                      messages=await service.transcript(conversation.id))
+
+
+@router.delete("/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
+async def delete_conversation(conversation: AuthorizedConversation, service: Service) -> Response:
+    """Erase the conversation everywhere it is kept."""
+    await service.erase(conversation.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.websocket("/{conversation_id}/ws")
+async def conversation_events(websocket: WebSocket, conversation_id: str, token: str = "") -> None:
+    """Pushed events: messages (bot, agent), typing and handoff state. Authorise with ?token=."""
+    try:
+        await authorize(websocket.app.state.sessions, conversation_id, token)
+    except HTTPException as exc:
+        await websocket.close(code=4000 + exc.status_code, reason=str(exc.detail)[:120])
+        return
+    pubsub = websocket.app.state.pubsub
+    queue = pubsub.subscribe(conversation_id)
+    await websocket.accept()
+    try:
+        receiver = asyncio.create_task(_drain(websocket))
+        while not receiver.done():
+            getter = asyncio.create_task(queue.get())
+            done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+            if getter in done:
+                event = getter.result()
+                await websocket.send_json(event)
+                if event.get("type") == "erased":
+                    await websocket.close()
+                    break
+            else:
+                getter.cancel()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        pubsub.unsubscribe(conversation_id, queue)
+        with contextlib.suppress(Exception):
+            receiver.cancel()
+
+
+async def _drain(websocket: WebSocket) -> None:
+    """Read (and ignore) what the client sends, so a disconnect is noticed."""
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            await websocket.receive_text()

@@ -1,0 +1,83 @@
+"""Reading and writing conversations and messages."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.gateway.models import Conversation, Message
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_matches(conversation: Conversation, token: str) -> bool:
+    return hmac.compare_digest(conversation.token_hash, hash_token(token))
+
+
+async def create_conversation(session: AsyncSession, language: str, channel: str,
+                              language_locked: bool) -> tuple[Conversation, str]:
+    token = secrets.token_urlsafe(32)
+    conversation = Conversation(id=str(uuid.uuid4()), token_hash=hash_token(token), channel=channel,
+                                language=language, language_locked=language_locked, handoff_state="none")
+    session.add(conversation)
+    await session.commit()
+    return conversation, token
+
+
+async def get_conversation(session: AsyncSession, conversation_id: str) -> Conversation | None:
+    return await session.get(Conversation, conversation_id)
+
+
+async def find_by_client_id(session: AsyncSession, conversation_id: str, client_message_id: str) -> Message | None:
+    result = await session.execute(select(Message).where(
+        Message.conversation_id == conversation_id, Message.client_message_id == client_message_id))
+    return result.scalar_one_or_none()
+
+
+async def add_user_message(session: AsyncSession, conversation: Conversation, text: str, language: str,
+                           client_message_id: str | None) -> Message | None:
+    """Store the message before anything processes it; None if that client id is already stored."""
+    message = Message(conversation_id=conversation.id, role="user", text=text, payload={},
+                      client_message_id=client_message_id, language=language)
+    session.add(message)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return None
+    return message
+
+
+async def add_replies(session: AsyncSession, conversation: Conversation, reply_to: int | None,
+                      replies: list[dict], role: str = "bot") -> list[Message]:
+    stored = [Message(conversation_id=conversation.id, role=role, text=r["text"],
+                      payload={k: r.get(k) for k in ("buttons", "sources", "meta")},
+                      reply_to=reply_to, language=r.get("language") or conversation.language)
+              for r in replies]
+    session.add_all(stored)
+    await session.commit()
+    return stored
+
+
+async def replies_to(session: AsyncSession, message_id: int) -> list[Message]:
+    result = await session.execute(select(Message).where(Message.reply_to == message_id).order_by(Message.id))
+    return list(result.scalars())
+
+
+async def transcript(session: AsyncSession, conversation_id: str) -> list[Message]:
+    result = await session.execute(
+        select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
+    return list(result.scalars())
+
+
+async def delete_conversation(session: AsyncSession, conversation_id: str) -> None:
+    await session.execute(delete(Message).where(Message.conversation_id == conversation_id))
+    await session.execute(delete(Conversation).where(Conversation.id == conversation_id))
+    await session.commit()

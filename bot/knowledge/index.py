@@ -1,0 +1,127 @@
+"""The knowledge index: embeddings of every passage and example question, rebuilt incrementally."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from bot.knowledge.articles import Article
+from bot.knowledge.passages import split_article
+
+INDEX_FILE = "index.npz"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One embedded text: a passage of an article, or an example question that the article answers."""
+
+    kind: str          # "passage" | "question"
+    topic: str
+    lang: str
+    key: str           # content hash; the vector cache is keyed by it
+    text: str
+    heading: str = ""
+    position: int = 0  # passage order within the article
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """What an answer cites: kept in the index so a rebuilt index brings its own metadata."""
+
+    topic: str
+    lang: str
+    title: str
+    sources: list[dict]
+    reviewed: str
+    related: list[str]
+
+
+@dataclass
+class Index:
+    model: str
+    entries: list[Entry]
+    vectors: np.ndarray
+    articles: dict[tuple[str, str], ArticleInfo]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    entries: int
+    embedded: int      # texts embedded in this build (the rest came from the previous index)
+    seconds: float
+
+
+def entries_for(articles: list[Article]) -> list[Entry]:
+    result: list[Entry] = []
+    for article in articles:
+        for passage in split_article(article):
+            result.append(Entry("passage", article.topic, article.lang, "p" + passage.key,
+                                passage.embedding_text(), passage.heading, passage.index))
+        for question in (article.title, *article.questions):
+            digest = hashlib.sha256(f"{article.topic}\x1f{question}".encode()).hexdigest()[:24]
+            result.append(Entry("question", article.topic, article.lang, "q" + digest, question))
+    return result
+
+
+def build_index(articles: list[Article], embedder, out_dir: Path, progress: bool = True) -> BuildReport:
+    """Embed what changed since the last build and write the index atomically."""
+    import time
+
+    started = time.perf_counter()
+    entries = entries_for(articles)
+    cache = _load_cache(out_dir, embedder.model_name)
+    todo = [e for e in entries if e.key not in cache]
+    for kind, encode in (("passage", embedder.passages), ("question", embedder.queries)):
+        batch = [e for e in todo if e.kind == kind]
+        for start in tqdm(range(0, len(batch), 64), desc=f"embedding {kind}s", unit="batch",
+                          disable=not progress or not batch):
+            chunk = batch[start:start + 64]
+            for entry, vector in zip(chunk, encode([e.text for e in chunk])):
+                cache[entry.key] = vector
+    vectors = (np.stack([cache[e.key] for e in entries]) if entries
+               else np.zeros((0, 1), dtype=np.float32))
+    infos = [ArticleInfo(a.topic, a.lang, a.title, [{"title": s.title, "url": s.url} for s in a.sources],
+                         a.reviewed.isoformat(), list(a.related)) for a in articles]
+    _write(out_dir, Index(embedder.model_name, entries, vectors, {(i.topic, i.lang): i for i in infos}))
+    return BuildReport(len(entries), len(todo), time.perf_counter() - started)
+
+
+def _load_cache(out_dir: Path, model_name: str) -> dict[str, np.ndarray]:
+    try:
+        loaded = load_index(out_dir)
+    except FileNotFoundError:
+        return {}
+    if loaded.model != model_name:
+        return {}
+    return {e.key: v for e, v in zip(loaded.entries, loaded.vectors)}
+
+
+def _write(out_dir: Path, index: Index) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # One file holds entries and vectors and is replaced atomically, so a running reader never sees
+    # one without the other.
+    payload = json.dumps({
+        "model": index.model,
+        "entries": [asdict(e) for e in index.entries],
+        "articles": [asdict(a) for a in index.articles.values()],
+    }, ensure_ascii=False)
+    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".npz")
+    with os.fdopen(fd, "wb") as fh:
+        np.savez(fh, vectors=index.vectors.astype(np.float32),
+                 meta=np.frombuffer(payload.encode(), dtype=np.uint8))
+    os.replace(tmp, out_dir / INDEX_FILE)
+
+
+def load_index(out_dir: Path) -> Index:
+    with np.load(out_dir / INDEX_FILE) as data:
+        meta = json.loads(data["meta"].tobytes().decode())
+        vectors = data["vectors"]
+    infos = [ArticleInfo(**a) for a in meta["articles"]]
+    return Index(meta["model"], [Entry(**e) for e in meta["entries"]], vectors,
+                 {(i.topic, i.lang): i for i in infos})
