@@ -383,14 +383,22 @@ def _trie(keys: dict[bytes, int]) -> dict[int, Any]:
 
 
 def _find_base(labels: list[int], used: bytearray, used_bases: set[int], start: int) -> int:
-    """Lowest base whose child slots (base XOR label) are all free and that no other node owns."""
-    base = start
+    """A base whose child slots (base XOR label) are all free and that no other node owns.
+
+    Candidates come from free slots for the first label (as darts does), which skips the
+    densely used low region quickly.
+    """
+    free = start
     while True:
+        free = used.find(0, free)
+        if free < 0:
+            free = len(used)
+        base = free ^ labels[0]
         if base not in used_bases and all(
             (slot := base ^ label) != 0 and (slot >= len(used) or not used[slot]) for label in labels
         ):
             return base
-        base += 1
+        free += 1
 
 
 def build_double_array(keys: dict[bytes, int]) -> list[int]:
@@ -428,8 +436,8 @@ def build_double_array(keys: dict[bytes, int]) -> list[int]:
             else:
                 units[slot] = label
                 queue.append((slot, node[label]))
-        while start < len(used) and used[start]:
-            start += 1
+        next_free = used.find(0, start)
+        start = next_free if next_free >= 0 else len(used)
     return units
 
 

