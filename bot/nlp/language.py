@@ -30,7 +30,7 @@ def _langid():
             if _identifier is None:
                 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-                identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+                identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
                 identifier.set_languages(list(LANGUAGES))
                 _identifier = identifier
     return _identifier

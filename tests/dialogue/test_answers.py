@@ -1,0 +1,31 @@
+"""Deciding between answering, asking which topic was meant, and admitting failure."""
+from __future__ import annotations
+
+from bot.dialogue.answers import decide, render_operator_facts
+from bot.knowledge.retrieval import Hit, TopicScore
+
+
+def hit(*scores: tuple[str, float]) -> Hit:
+    return Hit([TopicScore(t, s) for t, s in scores], {})
+
+
+def test_a_clear_best_topic_is_answered() -> None:
+    decision = decide(hit(("housing", 0.90), ("sfi", 0.82)))
+    assert decision.outcome == "answer" and decision.topic == "housing"
+
+
+def test_close_topics_are_offered_as_a_choice() -> None:
+    decision = decide(hit(("personnummer", 0.900), ("folkbokforing", 0.895), ("id-card", 0.70)))
+    assert decision.outcome == "clarify"
+    assert decision.candidates == ["personnummer", "folkbokforing"]
+
+
+def test_nothing_close_enough_is_a_failure() -> None:
+    assert decide(hit(("housing", 0.60))).outcome == "fallback"
+    assert decide(Hit([], {})).outcome == "fallback"
+
+
+def test_operator_facts_fill_placeholders_and_unset_lines_are_left_out() -> None:
+    text = "Visit us:\n- Address: [[house.address]]\n- Phone: [[house.phone]]\nWelcome."
+    rendered = render_operator_facts(text, {"house": {"address": "Example street 1", "phone": ""}})
+    assert rendered == "Visit us:\n- Address: Example street 1\nWelcome."

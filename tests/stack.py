@@ -1,0 +1,71 @@
+"""Starting the real product (Rasa, action server, gateway) for end-to-end tests."""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Stack:
+    """The processes of the Procfile, on ports of their own, with a store of their own."""
+
+    def __init__(self, workdir: Path, port: int = 18000, rasa_port: int = 15005, actions_port: int = 15055,
+                 extra_env: dict[str, str] | None = None) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = workdir / "stack.log"
+        self.env = {
+            **os.environ,
+            "IHS_PORT": str(port),
+            "RASA_PORT": str(rasa_port),
+            "ACTIONS_PORT": str(actions_port),
+            "IHS_RASA_URL": f"http://127.0.0.1:{rasa_port}",
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
+            "IHS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'gateway.db'}",
+            "RASA_TOKEN": secrets.token_hex(16),
+            "RASA_TELEMETRY_ENABLED": "false",
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        self.env["IHS_RASA_TOKEN"] = self.env["RASA_TOKEN"]
+        self._process: subprocess.Popen | None = None
+
+    def start(self, timeout_s: float = 300) -> None:
+        log = self.log_path.open("wb")
+        self._process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "honcho"), "start", "-f", "Procfile"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the stack exited early; see {self.log_path}:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.url}/api/v1/health", timeout=2).json().get("ready"):
+                    return
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(1)
+        self.stop()
+        raise RuntimeError(f"the stack was not ready after {timeout_s} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGINT)
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)
+                self._process.wait()
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
