@@ -478,7 +478,7 @@ def build_tokenizer(tok: TokenizerData) -> Any:
     from tokenizers.models import Unigram
 
     # Unigram's unknown score is min(score) - 10 like e5.c; byte fallback is off in both.
-    tokenizer = Tokenizer(Unigram(list(zip(tok.pieces, tok.scores)), unk_id=tok.unk, byte_fallback=False))
+    tokenizer = Tokenizer(Unigram(list(zip(tok.pieces, tok.scores, strict=True)), unk_id=tok.unk, byte_fallback=False))
     tokenizer.normalizer = normalizers.Sequence([
         # e5.c maps each codepoint through the bundled table (XLM-R's nmt_nfkc as seen one
         # codepoint at a time: NFKC with exceptions, ZWNJ/controls to space or nothing), then
