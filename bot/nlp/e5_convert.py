@@ -483,6 +483,8 @@ def build_tokenizer(tok: TokenizerData) -> Any:
         # e5.c maps each codepoint through the bundled table (XLM-R's nmt_nfkc as seen one
         # codepoint at a time: NFKC with exceptions, ZWNJ/controls to space or nothing), then
         # collapses runs of spaces. A plain NFKC would differ (e.g. U+FF5E, newer codepoints).
+        # Known gap: Precompiled maps a grapheme under 6 bytes by its first codepoint alone, so a
+        # mapped character followed by a combining mark (e.g. NBSP + U+0301) loses the mark.
         normalizers.Precompiled(build_precompiled_charsmap(tok.charmap)),
         normalizers.Replace(Regex(" {2,}"), " "),
     ])
@@ -503,6 +505,8 @@ def build_tokenizer(tok: TokenizerData) -> Any:
     specials = [tok.pieces[i] for i in (tok.bos, tok.pad, tok.eos, tok.unk)]
     if MASK_TOKEN in tok.pieces:
         specials.append(MASK_TOKEN)
+    # Literal "<s>", "</s>", "<pad>", "<mask>" in a text map to their ids here as in e5.c (score-0
+    # pieces); only a literal "<unk>" differs (e5.c spells it out).
     tokenizer.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in specials])
     return tokenizer
 
@@ -516,8 +520,9 @@ def write_tokenizer(e5: E5File, folder: Path) -> None:
     specials = {key: tok.pieces[i] for key, i in names.items()}
     if MASK_TOKEN in tok.pieces:
         specials["mask_token"] = MASK_TOKEN
-    # PreTrainedTokenizerFast keeps tokenizer.json as built; the XLM-R class would rebuild the
-    # normaliser from its own defaults and lose the character map (breaking e.g. Persian ZWNJ).
+    # PreTrainedTokenizerFast keeps tokenizer.json as built. The XLM-R class rebuilds the pipeline from
+    # its own defaults (transformers 5.24 keeps the charsmap but drops the space collapse and the
+    # per-character <unk> split; older builds lost the charsmap, breaking Persian ZWNJ).
     wrapped = PreTrainedTokenizerFast(
         tokenizer_object=build_tokenizer(tok), model_max_length=e5.header.max_positions, **specials
     )

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -53,11 +55,12 @@ LONG_TEXT = " ".join(
 
 
 @pytest.fixture(scope="module")
-def conversion(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
+def conversion(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, float]]:
     out = tmp_path_factory.mktemp("e5") / "multilingual-e5-small"
     started = time.perf_counter()
     e5_convert.convert(out)
-    return out, time.perf_counter() - started
+    yield out, time.perf_counter() - started
+    shutil.rmtree(out, ignore_errors=True)  # 470 MB; pytest would keep it for three runs
 
 
 @pytest.fixture(scope="module")
