@@ -472,6 +472,28 @@ def _char_class(chars: Iterable[str]) -> str:
     return "".join(parts)
 
 
+# Characters that continue a grapheme cluster (UAX #29 Extend, ZWJ, SpacingMark, in practice).
+GRAPHEME_CONTINUATION = (
+    r"[\p{M}\x{200C}\x{200D}\x{0E33}\x{0EB3}\x{FF9E}\x{FF9F}\x{1F3FB}-\x{1F3FF}\x{E0020}-\x{E007F}]"
+)
+
+
+def _grapheme_splitter(charmap: dict[int, str]) -> list[Any]:
+    """Normalisers that make Precompiled work per codepoint, as e5.c does.
+
+    Precompiled looks a grapheme under 6 bytes up as a whole and, if its first codepoint is mapped,
+    replaces the whole grapheme (a following combining mark is lost: NBSP + U+0301 -> " "). A
+    control character that the map deletes, put before each continuing character, splits the
+    grapheme (clusters always break around controls) and then disappears in Precompiled.
+    """
+    from tokenizers import Regex, normalizers
+
+    breaker = next((chr(cp) for cp in range(1, 32) if charmap.get(cp) == ""), None)
+    if breaker is None:
+        return []
+    return [normalizers.Replace(Regex(f"(?={GRAPHEME_CONTINUATION})"), breaker)]
+
+
 def build_tokenizer(tok: TokenizerData) -> Any:
     """A ``tokenizers.Tokenizer`` that segments exactly like e5.c's ``tok_content``."""
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
@@ -479,12 +501,11 @@ def build_tokenizer(tok: TokenizerData) -> Any:
 
     # Unigram's unknown score is min(score) - 10 like e5.c; byte fallback is off in both.
     tokenizer = Tokenizer(Unigram(list(zip(tok.pieces, tok.scores, strict=True)), unk_id=tok.unk, byte_fallback=False))
+    # e5.c maps each codepoint through the bundled table (XLM-R's nmt_nfkc as seen one codepoint
+    # at a time: NFKC with exceptions, ZWNJ/controls to space or nothing), then collapses runs of
+    # spaces. A plain NFKC would differ (e.g. U+FF5E, newer codepoints).
     tokenizer.normalizer = normalizers.Sequence([
-        # e5.c maps each codepoint through the bundled table (XLM-R's nmt_nfkc as seen one
-        # codepoint at a time: NFKC with exceptions, ZWNJ/controls to space or nothing), then
-        # collapses runs of spaces. A plain NFKC would differ (e.g. U+FF5E, newer codepoints).
-        # Known gap: Precompiled maps a grapheme under 6 bytes by its first codepoint alone, so a
-        # mapped character followed by a combining mark (e.g. NBSP + U+0301) loses the mark.
+        *_grapheme_splitter(tok.charmap),
         normalizers.Precompiled(build_precompiled_charsmap(tok.charmap)),
         normalizers.Replace(Regex(" {2,}"), " "),
     ])

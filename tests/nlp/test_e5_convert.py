@@ -236,6 +236,9 @@ TOKENIZER_CASES = [
     "x<s>y and a <mask> here",
     "\u2581already metaspace",
     "soft\u00adhyphen and zero\u200dwidth joiner",
+    # Mapped characters followed by combining marks: Precompiled alone would drop the marks.
+    "a\u00a0\u0301b \ufb01\u0301le \uff21\u0308 \u00b2\u0303",
+    "e\u0301 decomposed, \u0915\u093c\u093e and \u0e19\u0e49\u0e33 \uff76\uff9e",
 ]
 
 
