@@ -263,6 +263,8 @@ def test_tokenizer_keeps_character_map(model) -> None:
     assert backend.normalizer.normalize_str("می\u200cخواهم") == "می خواهم"
     assert backend.normalizer.normalize_str("ＢａｎｋＩＤ") == "BankID"
     assert backend.normalizer.normalize_str("～") == "～"
+    # A mapped character keeps a following combining mark (NBSP -> space, U+0301 stays).
+    assert backend.normalizer.normalize_str("a\u00a0\u0301b") == "a \u0301b"
 
 
 def test_charsmap_reproduces_every_codepoint(tokdata: TokenizerData) -> None:
@@ -349,6 +351,7 @@ def test_failed_conversion_leaves_nothing(tmp_path: Path) -> None:
         e5_convert.convert(out, bad)
     assert not out.exists()
     assert os.listdir(out.parent) == []
+    bad.unlink()  # 71 MB; pytest keeps tmp dirs of three runs
 
 
 def test_cli_reports_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
