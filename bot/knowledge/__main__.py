@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -65,7 +66,8 @@ def _build(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print("fix the problems above first (python -m bot.knowledge check)", file=sys.stderr)
         return 1
-    report = build_index(articles, Embedder(args.model or settings().embedding_model), args.index)
+    threads = max(1, min(4, os.cpu_count() or 1))
+    report = build_index(articles, Embedder(args.model or settings().embedding_model, threads=threads), args.index)
     print(f"index: {report.entries} entries, {report.embedded} embedded now, {report.seconds:.1f} s")
     return 0
 

@@ -17,9 +17,10 @@ class Embedder:
     model without such prompts is used plainly.
     """
 
-    def __init__(self, model: str, device: str = "cpu") -> None:
+    def __init__(self, model: str, device: str = "cpu", threads: int = 1) -> None:
         self.model_name = model
         self._device = device
+        self._threads = threads
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
 
@@ -31,8 +32,9 @@ class Embedder:
                     import torch
                     from sentence_transformers import SentenceTransformer
 
-                    # One thread: on 2 shared cores, intra-op parallelism made single queries 40x slower.
-                    torch.set_num_threads(1)
+                    # Servers use one thread: on 2 shared cores, intra-op parallelism made single queries
+                    # 40x slower. Offline index builds may use more.
+                    torch.set_num_threads(self._threads)
                     self._model = SentenceTransformer(self.model_name, device=self._device)
         return self._model
 
@@ -55,4 +57,4 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        return int(self.model.get_embedding_dimension())
