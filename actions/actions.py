@@ -125,9 +125,9 @@ class ActionAnswer(Action):
         text = tracker.latest_message.get("text") or ""
         chosen = next((e.get("value") for e in tracker.latest_message.get("entities") or []
                        if e.get("entity") == "topic"), None)
-        hit = retriever.search(text, lang)
+        hit = retriever.search(text)
         if chosen in retriever.topics():
-            hit = retriever.search(text, lang, limit=len(retriever.topics()))
+            hit = retriever.search(text, limit=len(retriever.topics()))
             decision = answers.Decision("answer", chosen, [chosen], 1.0)
         else:
             decision = answers.decide(hit)

@@ -58,20 +58,18 @@ def render_operator_facts(text: str, operator: dict) -> str:
 
 def answer(hit: Hit, topic: str, lang: str, retriever, operator: dict, intent: str | None,
            confidence: float | None) -> list[Reply]:
-    """The best passage of `topic` in `lang` (else English, with a note), with its sources."""
-    passages = hit.passages.get(topic) or []
-    if not passages:
+    """The best-matching section of `topic` from the article in `lang` (else English, with a note)."""
+    info = retriever.article(topic, lang) or retriever.article(topic, "en")
+    if info is None or not info.sections:
         return []
-    best = passages[0]
-    info = retriever.article(topic, best.lang)
+    ordinal = next((s for s in hit.sections.get(topic, []) if s < len(info.sections) and info.sections[s][1]), 0)
+    heading, body = info.sections[ordinal]
     parts = []
-    if best.lang != lang:
+    if info.lang != lang:
         parts.append(messages.text(lang, "english_fallback_note", language=messages.language_name(lang, lang)))
-    title = info.title if info else topic
-    parts.append(f"**{title}**" + (f" — {best.heading}" if best.heading else ""))
-    parts.append(render_operator_facts(_passage_body(best.text), operator))
-    sources = [{"title": s["title"], "url": s["url"], "reviewed": info.reviewed}
-               for s in (info.sources if info else [])]
+    parts.append(f"**{info.title}**" + (f" — {heading}" if heading else ""))
+    parts.append(render_operator_facts(body, operator))
+    sources = [{"title": s["title"], "url": s["url"], "reviewed": info.reviewed} for s in info.sources]
     return [reply("\n\n".join(parts), "answer", lang=lang, intent=intent, topic=topic,
                   confidence=confidence, sources=sources, candidates=[topic])]
 
@@ -87,6 +85,3 @@ def clarify(candidates: list[str], lang: str, retriever, intent: str | None,
     return [reply(messages.text(lang, "clarify"), "clarify", lang=lang, intent=intent,
                   confidence=confidence, buttons=buttons, candidates=candidates)]
 
-
-def _passage_body(text: str) -> str:
-    return text.strip()

@@ -12,7 +12,7 @@ import numpy as np
 from tqdm import tqdm
 
 from bot.knowledge.articles import Article
-from bot.knowledge.passages import split_article
+from bot.knowledge.passages import sections, split_article
 
 INDEX_FILE = "index.npz"
 
@@ -27,7 +27,7 @@ class Entry:
     key: str           # content hash; the vector cache is keyed by it
     text: str
     heading: str = ""
-    position: int = 0  # passage order within the article
+    section: int = 0   # the passage's section ordinal (0: introduction)
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class ArticleInfo:
     sources: list[dict]
     reviewed: str
     related: list[str]
+    sections: list[list[str]]  # [heading, text] per section, so answers need no file access
 
 
 @dataclass
@@ -57,12 +58,22 @@ class BuildReport:
     seconds: float
 
 
-def entries_for(articles: list[Article]) -> list[Entry]:
+# Passages are embedded in the original languages only: translations keep the same sections in the
+# same order, so the best section found in English or Swedish is shown from the talent's own article.
+# This keeps the index small (a build embeds ~600 passages instead of ~4000); example questions in every
+# language carry the matching of the talent's own wording.
+PASSAGE_LANGUAGES = ("en", "sv")
+
+
+def entries_for(articles: list[Article], passage_languages: tuple[str, ...] = PASSAGE_LANGUAGES) -> list[Entry]:
     result: list[Entry] = []
     for article in articles:
+        if article.lang not in passage_languages:
+            continue
         for passage in split_article(article):
             result.append(Entry("passage", article.topic, article.lang, "p" + passage.key,
-                                passage.embedding_text(), passage.heading, passage.index))
+                                passage.embedding_text(), passage.heading, passage.section))
+    for article in articles:
         for question in (article.title, *article.questions):
             digest = hashlib.sha256(f"{article.topic}\x1f{question}".encode()).hexdigest()[:24]
             result.append(Entry("question", article.topic, article.lang, "q" + digest, question))
@@ -87,7 +98,8 @@ def build_index(articles: list[Article], embedder, out_dir: Path, progress: bool
     vectors = (np.stack([cache[e.key] for e in entries]) if entries
                else np.zeros((0, 1), dtype=np.float32))
     infos = [ArticleInfo(a.topic, a.lang, a.title, [{"title": s.title, "url": s.url} for s in a.sources],
-                         a.reviewed.isoformat(), list(a.related)) for a in articles]
+                         a.reviewed.isoformat(), list(a.related), [list(pair) for pair in sections(a)])
+             for a in articles]
     _write(out_dir, Index(embedder.model_name, entries, vectors, {(i.topic, i.lang): i for i in infos}))
     return BuildReport(len(entries), len(todo), time.perf_counter() - started)
 

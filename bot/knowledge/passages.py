@@ -21,7 +21,7 @@ class Passage:
     title: str       # the article's title
     heading: str     # the section heading ("" for the introduction)
     text: str
-    index: int       # position in the article, so answers can follow the article's order
+    section: int     # the section's ordinal (0: introduction); translations keep the same sections
 
     @property
     def key(self) -> str:
@@ -34,18 +34,21 @@ class Passage:
         return f"{head} {strip_placeholders(self.text)}"
 
 
+def sections(article: Article) -> list[tuple[str, str]]:
+    """(heading, text) of the introduction and of each `##` section, in order."""
+    parts = _HEADING.split(article.body)
+    pairs = [("", parts[0])] + list(zip(parts[1::2], parts[2::2]))
+    return [(heading.strip(), text.strip()) for heading, text in pairs]
+
+
 def split_article(article: Article) -> list[Passage]:
     """Introduction plus one passage per `##` section, long sections split by sentence."""
-    parts = _HEADING.split(article.body)
-    sections = [("", parts[0])] + list(zip(parts[1::2], parts[2::2]))
     passages: list[Passage] = []
-    for heading, text in sections:
-        text = text.strip()
+    for ordinal, (heading, text) in enumerate(sections(article)):
         if not text:
             continue
         for chunk in _chunks(text, article.lang):
-            passages.append(Passage(article.topic, article.lang, article.title, heading.strip(), chunk,
-                                    len(passages)))
+            passages.append(Passage(article.topic, article.lang, article.title, heading, chunk, ordinal))
     return passages
 
 

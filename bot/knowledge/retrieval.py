@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.knowledge.index import INDEX_FILE, ArticleInfo, Entry, Index, load_index
+from bot.knowledge.index import INDEX_FILE, ArticleInfo, Index, load_index
 
 # Example questions are matched query-to-query and score higher than query-to-passage matches;
 # this offset puts passages on the same scale (tuned on the evaluation sets).
@@ -23,8 +23,8 @@ class TopicScore:
 
 @dataclass(frozen=True)
 class Hit:
-    topics: list[TopicScore]          # best first
-    passages: dict[str, list[Entry]]  # per ranked topic: passages in the asked language (else English)
+    topics: list[TopicScore]       # best first
+    sections: dict[str, list[int]]  # per ranked topic: its section ordinals, best matching first
 
 
 class _Loaded:
@@ -37,11 +37,11 @@ class _Loaded:
         self.topic_of = np.array([position[e.topic] for e in index.entries], dtype=np.int64)
         self.offset = np.array([PASSAGE_OFFSET if e.kind == "passage" else 0.0 for e in index.entries],
                                dtype=np.float32)
-        self.passages_by: dict[tuple[str, str], np.ndarray] = {}
+        rows: dict[str, list[int]] = {}
         for i, e in enumerate(index.entries):
             if e.kind == "passage":
-                self.passages_by.setdefault((e.topic, e.lang), []).append(i)  # type: ignore[arg-type]
-        self.passages_by = {k: np.array(v) for k, v in self.passages_by.items()}
+                rows.setdefault(e.topic, []).append(i)
+        self.passages_by = {topic: np.array(r) for topic, r in rows.items()}
 
 
 class Retriever:
@@ -68,7 +68,7 @@ class Retriever:
     def topics(self) -> list[str]:
         return self._current().topic_names
 
-    def search(self, text: str, lang: str, limit: int = 5) -> Hit:
+    def search(self, text: str, limit: int = 5) -> Hit:
         loaded = self._current()
         query = self._embedder.queries([text])[0]
         sims = loaded.index.vectors @ query
@@ -76,12 +76,11 @@ class Retriever:
         np.maximum.at(scores, loaded.topic_of, sims + loaded.offset)
         order = np.argsort(-scores)[:limit]
         ranked = [TopicScore(loaded.topic_names[i], float(scores[i])) for i in order]
-        passages: dict[str, list[Entry]] = {}
+        sections: dict[str, list[int]] = {}
         for ts in ranked:
-            for want in (lang, "en"):
-                rows = loaded.passages_by.get((ts.topic, want))
-                if rows is not None:
-                    best = rows[np.argsort(-sims[rows])]
-                    passages[ts.topic] = [loaded.index.entries[i] for i in best]
-                    break
-        return Hit(ranked, passages)
+            rows = loaded.passages_by.get(ts.topic)
+            if rows is None:
+                continue
+            ordered = [loaded.index.entries[i].section for i in rows[np.argsort(-sims[rows])]]
+            sections[ts.topic] = list(dict.fromkeys(ordered))
+        return Hit(ranked, sections)
