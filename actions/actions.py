@@ -147,3 +147,14 @@ class ActionAnswer(Action):
             return [SlotSet("failures", 0), SlotSet("pending", "handoff")]
         _send(dispatcher, replies.fallback(lang, intent, decision.confidence))
         return [SlotSet("failures", failures), SlotSet("pending", None)]
+
+
+class ActionWarmUp(Action):
+    """Loads the embedding model and the index; `bot.ready` calls it so the first talent does not wait."""
+
+    def name(self) -> str:
+        return "action_warm_up"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Events:
+        services.retriever().warm_up()
+        return []

@@ -21,6 +21,18 @@ def wait_ready(url: str, timeout_s: float) -> bool:
     return False
 
 
+def warm_up_actions(url: str) -> None:
+    """Make the action server load its model now rather than on the first question."""
+    tracker = {"sender_id": "warm-up", "slots": {}, "latest_message": {"text": "", "intent": {}, "entities": []},
+               "events": [], "paused": False, "followup_action": None, "active_loop": {},
+               "latest_action_name": None}
+    try:
+        httpx.post(f"{url}/webhook", json={"next_action": "action_warm_up", "sender_id": "warm-up",
+                                           "tracker": tracker, "domain": {}}, timeout=120)
+    except httpx.HTTPError as exc:
+        print(f"warning: the action server did not warm up: {exc!r}", flush=True)
+
+
 def main() -> int:
     url = f"http://{os.environ.get('IHS_HOST', '127.0.0.1')}:{os.environ.get('IHS_PORT', '8000')}"
     started = time.monotonic()
@@ -28,6 +40,7 @@ def main() -> int:
     if not wait_ready(url, float(os.environ.get("IHS_READY_TIMEOUT", "300"))):
         print("the product did not become ready in time; see the rasa and gateway lines above", flush=True)
         return 1
+    warm_up_actions(os.environ.get("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook").removesuffix("/webhook"))
     print(f"ready after {time.monotonic() - started:.0f} s: open {url}/ (API docs: {url}/docs)", flush=True)
     while True:
         time.sleep(3600)

@@ -11,7 +11,7 @@ from bot.knowledge.retrieval import Hit
 # Tuned on the evaluation sets (see README, "Understanding"): below ANSWER_FLOOR nothing in the
 # knowledge base matches; within CLARIFY_MARGIN of the best topic another topic is as likely.
 ANSWER_FLOOR = 0.80
-CLARIFY_MARGIN = 0.012
+CLARIFY_MARGIN = 0.006
 MAX_CANDIDATES = 3
 _PLACEHOLDER = re.compile(r"\[\[([a-z_]+)\.([a-z_]+)\]\]")
 

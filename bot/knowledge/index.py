@@ -5,7 +5,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +49,10 @@ class Index:
     entries: list[Entry]
     vectors: np.ndarray
     articles: dict[tuple[str, str], ArticleInfo]
+    # A linear topic classifier over the example questions' vectors (rows follow `topics`).
+    topics: list[str] = field(default_factory=list)
+    weights: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    bias: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
 
 
 @dataclass(frozen=True)
@@ -100,8 +104,25 @@ def build_index(articles: list[Article], embedder, out_dir: Path, progress: bool
     infos = [ArticleInfo(a.topic, a.lang, a.title, [{"title": s.title, "url": s.url} for s in a.sources],
                          a.reviewed.isoformat(), list(a.related), [list(pair) for pair in sections(a)])
              for a in articles]
-    _write(out_dir, Index(embedder.model_name, entries, vectors, {(i.topic, i.lang): i for i in infos}))
+    topics, weights, bias = train_topic_classifier(entries, vectors)
+    _write(out_dir, Index(embedder.model_name, entries, vectors, {(i.topic, i.lang): i for i in infos},
+                          topics, weights, bias))
     return BuildReport(len(entries), len(todo), time.perf_counter() - started)
+
+
+def train_topic_classifier(entries: list[Entry], vectors: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Logistic regression from question vectors to topics: it learns which directions of the
+    embedding space separate topics, where nearest neighbours only see the closest example."""
+    from sklearn.linear_model import LogisticRegression
+
+    rows = [i for i, e in enumerate(entries) if e.kind == "question"]
+    labels = [entries[i].topic for i in rows]
+    topics = sorted(set(labels))
+    if len(topics) < 2:
+        return topics, np.zeros((len(topics), vectors.shape[1]), np.float32), np.zeros(len(topics), np.float32)
+    model = LogisticRegression(C=8.0, max_iter=3000).fit(vectors[rows], labels)
+    order = [list(model.classes_).index(t) for t in topics]
+    return topics, model.coef_[order].astype(np.float32), model.intercept_[order].astype(np.float32)
 
 
 def _load_cache(out_dir: Path, model_name: str) -> dict[str, np.ndarray]:
@@ -122,10 +143,11 @@ def _write(out_dir: Path, index: Index) -> None:
         "model": index.model,
         "entries": [asdict(e) for e in index.entries],
         "articles": [asdict(a) for a in index.articles.values()],
+        "topics": index.topics,
     }, ensure_ascii=False)
     fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".npz")
     with os.fdopen(fd, "wb") as fh:
-        np.savez(fh, vectors=index.vectors.astype(np.float32),
+        np.savez(fh, vectors=index.vectors.astype(np.float32), weights=index.weights, bias=index.bias,
                  meta=np.frombuffer(payload.encode(), dtype=np.uint8))
     os.replace(tmp, out_dir / INDEX_FILE)
 
@@ -134,6 +156,9 @@ def load_index(out_dir: Path) -> Index:
     with np.load(out_dir / INDEX_FILE) as data:
         meta = json.loads(data["meta"].tobytes().decode())
         vectors = data["vectors"]
+        # An index from before the topic classifier existed still loads (and serves its vectors as cache).
+        weights = data["weights"] if "weights" in data.files else np.zeros((0, 0), np.float32)
+        bias = data["bias"] if "bias" in data.files else np.zeros(0, np.float32)
     infos = [ArticleInfo(**a) for a in meta["articles"]]
     return Index(meta["model"], [Entry(**e) for e in meta["entries"]], vectors,
-                 {(i.topic, i.lang): i for i in infos})
+                 {(i.topic, i.lang): i for i in infos}, meta.get("topics", []), weights, bias)

@@ -1,4 +1,4 @@
-"""Ranking topics and passages for a question; picks up a rebuilt index without a restart."""
+"""Ranking topics and sections for a question; picks up a rebuilt index without a restart."""
 from __future__ import annotations
 
 import os
@@ -10,9 +10,13 @@ import numpy as np
 
 from bot.knowledge.index import INDEX_FILE, ArticleInfo, Index, load_index
 
-# Example questions are matched query-to-query and score higher than query-to-passage matches;
-# this offset puts passages on the same scale (tuned on the evaluation sets).
-PASSAGE_OFFSET = 0.03
+# A topic's score blends three views of the question (weights tuned on the project's and the shared
+# evaluation sets, see README "Understanding"): how close it is to the topic's three closest example
+# questions (any language), to the topic's best passage, and what the topic classifier says.
+QUESTION_WEIGHT = 0.7
+PASSAGE_WEIGHT = 0.3
+CLASSIFIER_WEIGHT = 0.05
+CLOSEST_QUESTIONS = 3
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,7 @@ class TopicScore:
 
 @dataclass(frozen=True)
 class Hit:
-    topics: list[TopicScore]       # best first
+    topics: list[TopicScore]        # best first
     sections: dict[str, list[int]]  # per ranked topic: its section ordinals, best matching first
 
 
@@ -33,15 +37,14 @@ class _Loaded:
     def __init__(self, index: Index) -> None:
         self.index = index
         self.topic_names = sorted({e.topic for e in index.entries})
-        position = {t: i for i, t in enumerate(self.topic_names)}
-        self.topic_of = np.array([position[e.topic] for e in index.entries], dtype=np.int64)
-        self.offset = np.array([PASSAGE_OFFSET if e.kind == "passage" else 0.0 for e in index.entries],
-                               dtype=np.float32)
-        rows: dict[str, list[int]] = {}
+        questions: dict[str, list[int]] = {t: [] for t in self.topic_names}
+        passages: dict[str, list[int]] = {t: [] for t in self.topic_names}
         for i, e in enumerate(index.entries):
-            if e.kind == "passage":
-                rows.setdefault(e.topic, []).append(i)
-        self.passages_by = {topic: np.array(r) for topic, r in rows.items()}
+            (questions if e.kind == "question" else passages)[e.topic].append(i)
+        self.question_rows = [np.array(questions[t], dtype=np.int64) for t in self.topic_names]
+        self.passage_rows = [np.array(passages[t], dtype=np.int64) for t in self.topic_names]
+        position = {t: i for i, t in enumerate(index.topics)}
+        self.classifier_row = np.array([position.get(t, -1) for t in self.topic_names])
 
 
 class Retriever:
@@ -68,19 +71,38 @@ class Retriever:
     def topics(self) -> list[str]:
         return self._current().topic_names
 
+    def warm_up(self) -> None:
+        self._current()
+        self._embedder.queries(["warm-up"])
+
     def search(self, text: str, limit: int = 5) -> Hit:
         loaded = self._current()
         query = self._embedder.queries([text])[0]
-        sims = loaded.index.vectors @ query
-        scores = np.full(len(loaded.topic_names), -1.0, dtype=np.float32)
-        np.maximum.at(scores, loaded.topic_of, sims + loaded.offset)
+        return self.rank(loaded, query, limit)
+
+    @staticmethod
+    def rank(loaded: _Loaded, query: np.ndarray, limit: int = 5) -> Hit:
+        index = loaded.index
+        sims = index.vectors @ query
+        scores = np.zeros(len(loaded.topic_names), dtype=np.float32)
+        for t, (q_rows, p_rows) in enumerate(zip(loaded.question_rows, loaded.passage_rows)):
+            q = sims[q_rows] if len(q_rows) else np.zeros(1, dtype=np.float32)
+            k = min(CLOSEST_QUESTIONS, len(q))
+            closest = np.partition(q, len(q) - k)[len(q) - k:].mean()
+            passage = sims[p_rows].max() if len(p_rows) else closest
+            scores[t] = QUESTION_WEIGHT * closest + PASSAGE_WEIGHT * passage
+        if index.weights.size:
+            logits = index.weights @ query + index.bias
+            probabilities = np.exp(logits - logits.max())
+            probabilities /= probabilities.sum()
+            known = loaded.classifier_row >= 0
+            scores[known] += CLASSIFIER_WEIGHT * probabilities[loaded.classifier_row[known]]
         order = np.argsort(-scores)[:limit]
         ranked = [TopicScore(loaded.topic_names[i], float(scores[i])) for i in order]
         sections: dict[str, list[int]] = {}
-        for ts in ranked:
-            rows = loaded.passages_by.get(ts.topic)
-            if rows is None:
-                continue
-            ordered = [loaded.index.entries[i].section for i in rows[np.argsort(-sims[rows])]]
-            sections[ts.topic] = list(dict.fromkeys(ordered))
+        for i in order:
+            rows = loaded.passage_rows[i]
+            if len(rows):
+                ordered = [index.entries[r].section for r in rows[np.argsort(-sims[rows])]]
+                sections[loaded.topic_names[i]] = list(dict.fromkeys(ordered))
         return Hit(ranked, sections)
