@@ -46,11 +46,11 @@ class Stack:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(f"the stack exited early; see {self.log_path}:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=2).json().get("ready"):
-                    return
-            except (httpx.HTTPError, ValueError):
-                pass
+            # `bot.ready` prints this once Rasa has its model and the action server is warm, which is
+            # what `make run` promises the operator.
+            if "ready after" in self.log_tail(400):
+                httpx.get(f"{self.url}/api/v1/health", timeout=5).raise_for_status()
+                return
             time.sleep(1)
         self.stop()
         raise RuntimeError(f"the stack was not ready after {timeout_s} s:\n{self.log_tail()}")
