@@ -24,6 +24,17 @@ def _intent(tracker: Tracker) -> tuple[str | None, float | None]:
     return intent.get("name"), intent.get("confidence")
 
 
+# Emergencies must never get an article instead of the numbers: when the classifier gives emergency
+# this much probability even though another intent won, the emergency reply is sent.
+EMERGENCY_SAFETY_NET = 0.30
+
+
+def _possible_emergency(tracker: Tracker) -> bool:
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    return any(r.get("name") == "emergency" and (r.get("confidence") or 0) >= EMERGENCY_SAFETY_NET
+               for r in ranking)
+
+
 def _send(dispatcher: CollectingDispatcher, messages: list[dict]) -> None:
     for message in messages:
         dispatcher.utter_message(json_message=message)
@@ -121,6 +132,9 @@ class ActionAnswer(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Events:
         lang, (intent, confidence) = _lang(tracker), _intent(tracker)
+        if _possible_emergency(tracker):
+            _send(dispatcher, replies.emergency(lang, confidence))
+            return [SlotSet("pending", "handoff")]
         retriever = services.retriever()
         text = tracker.latest_message.get("text") or ""
         chosen = next((e.get("value") for e in tracker.latest_message.get("entities") or []
@@ -129,6 +143,11 @@ class ActionAnswer(Action):
         if chosen in retriever.topics():
             hit = retriever.search(text, limit=len(retriever.topics()))
             decision = answers.Decision("answer", chosen, [chosen], 1.0)
+        elif intent == "nlu_fallback":
+            # Rasa was unsure what kind of message this is: only a clear knowledge match is worth
+            # answering, and short messages ("moin", "hmm") are not questions.
+            decision = (answers.Decision("fallback", None, [], 0.0) if len(text.split()) < 3
+                        else answers.decide(hit, floor=answers.UNSURE_FLOOR))
         else:
             decision = answers.decide(hit)
         if decision.outcome == "answer":
@@ -145,7 +164,11 @@ class ActionAnswer(Action):
         if failures >= 2:
             _send(dispatcher, replies.offer_handoff("fallback", lang, decision.confidence))
             return [SlotSet("failures", 0), SlotSet("pending", "handoff")]
-        _send(dispatcher, replies.fallback(lang, intent, decision.confidence))
+        if intent == "nlu_fallback":
+            # Neither an intent nor the knowledge base recognised it: say kindly what the bot can do.
+            _send(dispatcher, replies.out_of_scope(lang, decision.confidence))
+        else:
+            _send(dispatcher, replies.fallback(lang, intent, decision.confidence))
         return [SlotSet("failures", failures), SlotSet("pending", None)]
 
 

@@ -36,7 +36,7 @@ def warm_up_actions(url: str) -> None:
 def main() -> int:
     url = f"http://{os.environ.get('IHS_HOST', '127.0.0.1')}:{os.environ.get('IHS_PORT', '8000')}"
     started = time.monotonic()
-    print(f"waiting for Rasa to load its model (about a minute) ...", flush=True)
+    print("waiting for Rasa to load its model (about a minute) ...", flush=True)
     if not wait_ready(url, float(os.environ.get("IHS_READY_TIMEOUT", "300"))):
         print("the product did not become ready in time; see the rasa and gateway lines above", flush=True)
         return 1

@@ -82,7 +82,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         for start in range(0, len(messages), size):
             batch = messages[start:start + size]
             vectors = np.atleast_2d(_encoder().query([m.get(TEXT) for m in batch]))
-            for message, vector in zip(batch, vectors):
+            for message, vector in zip(batch, vectors, strict=False):
                 if cache is None:
                     self._add(message, vector)
                 else:
@@ -108,7 +108,7 @@ class _TrainingCache:
         if path.exists():
             try:
                 with np.load(path) as data:
-                    vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
+                    vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=False))
             except (OSError, ValueError, KeyError):
                 vectors = {}  # a damaged cache is rebuilt, never trusted
         return cls(path, vectors)

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 from bot import messages
 from bot.dialogue.replies import Reply, reply
-from bot.knowledge.retrieval import Hit
+from bot.knowledge.retrieval import Hit, Retriever
 
 # Tuned on the evaluation sets (see README, "Understanding"): below ANSWER_FLOOR nothing in the
 # knowledge base matches; within CLARIFY_MARGIN of the best topic another topic is as likely.
 ANSWER_FLOOR = 0.80
 CLARIFY_MARGIN = 0.006
+# When Rasa could not tell what kind of message it was (nlu_fallback), retrieval must be surer.
+UNSURE_FLOOR = 0.83
 MAX_CANDIDATES = 3
 _PLACEHOLDER = re.compile(r"\[\[([a-z_]+)\.([a-z_]+)\]\]")
 
@@ -56,7 +58,7 @@ def render_operator_facts(text: str, operator: dict) -> str:
     return "\n".join(lines)
 
 
-def answer(hit: Hit, topic: str, lang: str, retriever, operator: dict, intent: str | None,
+def answer(hit: Hit, topic: str, lang: str, retriever: Retriever, operator: dict, intent: str | None,
            confidence: float | None) -> list[Reply]:
     """The best-matching section of `topic` from the article in `lang` (else English, with a note)."""
     info = retriever.article(topic, lang) or retriever.article(topic, "en")
@@ -74,7 +76,7 @@ def answer(hit: Hit, topic: str, lang: str, retriever, operator: dict, intent: s
                   confidence=confidence, sources=sources, candidates=[topic])]
 
 
-def clarify(candidates: list[str], lang: str, retriever, intent: str | None,
+def clarify(candidates: list[str], lang: str, retriever: Retriever, intent: str | None,
             confidence: float | None) -> list[Reply]:
     buttons = []
     for topic in candidates:

@@ -19,6 +19,7 @@ class CaseResult:
     topic: str | None = None
     intent: str | None = None
     candidates: list[str] = field(default_factory=list)
+    confidence: float | None = None
     reply_language: str | None = None
     text_language: str | None = None
     latency_ms: float = 0.0
@@ -35,6 +36,7 @@ def score(result: CaseResult, replies: list[dict]) -> CaseResult:
     first = metas[0] if metas else {}
     result.outcome, result.topic, result.intent = first.get("outcome"), first.get("topic"), first.get("intent")
     result.candidates = list(first.get("candidates") or [])
+    result.confidence = first.get("confidence")
     outcomes = [m.get("outcome") for m in metas]
     expect = result.expect
     if expect in BEHAVIOURS:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import messages as texts
 from bot.dialogue.replies import reply as make_reply
@@ -113,7 +113,7 @@ class ConversationService:
         conversation.language = lang
         return lang
 
-    async def _process(self, session, conversation: Conversation, message: Message) -> Outcome:
+    async def _process(self, session: AsyncSession, conversation: Conversation, message: Message) -> Outcome:
         await self._pubsub.publish(conversation.id, {"type": "message", "message": message_view(message)})
         lang = message.language or conversation.language
         if conversation.handoff_state in ("queued", "active"):

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.gateway import store
 from bot.gateway.conversation import ConversationService
@@ -34,7 +35,7 @@ async def _authorized(conversation_id: str, request: Request,
     return await authorize(request.app.state.sessions, conversation_id, credentials.credentials)
 
 
-async def authorize(sessions, conversation_id: str, token: str) -> Conversation:
+async def authorize(sessions: async_sessionmaker, conversation_id: str, token: str) -> Conversation:
     async with sessions() as session:
         conversation = await store.get_conversation(session, conversation_id)
     if conversation is None:

@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from bot.knowledge.articles import Article
 from bot.knowledge.passages import sections, split_article
+from bot.nlp.embedder import Embedder
 
 INDEX_FILE = "index.npz"
 
@@ -84,7 +85,7 @@ def entries_for(articles: list[Article], passage_languages: tuple[str, ...] = PA
     return result
 
 
-def build_index(articles: list[Article], embedder, out_dir: Path, progress: bool = True) -> BuildReport:
+def build_index(articles: list[Article], embedder: Embedder, out_dir: Path, progress: bool = True) -> BuildReport:
     """Embed what changed since the last build and write the index atomically."""
     import time
 
@@ -97,7 +98,7 @@ def build_index(articles: list[Article], embedder, out_dir: Path, progress: bool
         for start in tqdm(range(0, len(batch), 64), desc=f"embedding {kind}s", unit="batch",
                           disable=not progress or not batch):
             chunk = batch[start:start + 64]
-            for entry, vector in zip(chunk, encode([e.text for e in chunk])):
+            for entry, vector in zip(chunk, encode([e.text for e in chunk]), strict=False):
                 cache[entry.key] = vector
     vectors = (np.stack([cache[e.key] for e in entries]) if entries
                else np.zeros((0, 1), dtype=np.float32))
@@ -132,7 +133,7 @@ def _load_cache(out_dir: Path, model_name: str) -> dict[str, np.ndarray]:
         return {}
     if loaded.model != model_name:
         return {}
-    return {e.key: v for e, v in zip(loaded.entries, loaded.vectors)}
+    return {e.key: v for e, v in zip(loaded.entries, loaded.vectors, strict=False)}
 
 
 def _write(out_dir: Path, index: Index) -> None:

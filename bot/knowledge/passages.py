@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from bot.knowledge.articles import Article
 
@@ -37,7 +37,7 @@ class Passage:
 def sections(article: Article) -> list[tuple[str, str]]:
     """(heading, text) of the introduction and of each `##` section, in order."""
     parts = _HEADING.split(article.body)
-    pairs = [("", parts[0])] + list(zip(parts[1::2], parts[2::2]))
+    pairs = [("", parts[0])] + list(zip(parts[1::2], parts[2::2], strict=False))
     return [(heading.strip(), text.strip()) for heading, text in pairs]
 
 
@@ -76,7 +76,7 @@ def _sentences(text: str, lang: str) -> list[str]:
     return [s.text_with_ws for s in doc.sents]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sentencizer(lang: str):
     import spacy  # heavy: imported only when a long section must be split
 

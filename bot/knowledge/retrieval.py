@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.knowledge.index import INDEX_FILE, ArticleInfo, Index, load_index
+from bot.nlp.embedder import Embedder
 
 # A topic's score blends three views of the question (weights tuned on the project's and the shared
 # evaluation sets, see README "Understanding"): how close it is to the topic's three closest example
@@ -48,7 +49,7 @@ class _Loaded:
 
 
 class Retriever:
-    def __init__(self, index_dir: Path, embedder) -> None:
+    def __init__(self, index_dir: Path, embedder: Embedder) -> None:
         self._dir = index_dir
         self._embedder = embedder
         self._lock = threading.Lock()
@@ -85,7 +86,7 @@ class Retriever:
         index = loaded.index
         sims = index.vectors @ query
         scores = np.zeros(len(loaded.topic_names), dtype=np.float32)
-        for t, (q_rows, p_rows) in enumerate(zip(loaded.question_rows, loaded.passage_rows)):
+        for t, (q_rows, p_rows) in enumerate(zip(loaded.question_rows, loaded.passage_rows, strict=False)):
             q = sims[q_rows] if len(q_rows) else np.zeros(1, dtype=np.float32)
             k = min(CLOSEST_QUESTIONS, len(q))
             closest = np.partition(q, len(q) - k)[len(q) - k:].mean()

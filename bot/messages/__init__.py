@@ -1,7 +1,7 @@
 """The bot's own texts in every language (`bot/messages/<lang>.yml`), English as the fallback."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -10,7 +10,7 @@ _DIR = Path(__file__).parent
 FALLBACK = "en"
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> dict:
     path = _DIR / f"{lang}.yml"
     if not path.exists():
