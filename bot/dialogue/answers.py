@@ -11,7 +11,9 @@ from bot.knowledge.retrieval import Hit, Retriever
 # Tuned on the evaluation sets (see README, "Understanding"): below ANSWER_FLOOR nothing in the
 # knowledge base matches; within CLARIFY_MARGIN of the best topic another topic is as likely.
 ANSWER_FLOOR = 0.80
-CLARIFY_MARGIN = 0.006
+CLARIFY_MARGIN = 0.004
+# ...unless the topic classifier is this sure of the best topic on its own.
+CLARIFY_UNLESS_PROBABILITY = 0.4
 # When Rasa could not tell what kind of message it was (nlu_fallback), retrieval must be surer.
 UNSURE_FLOOR = 0.83
 MAX_CANDIDATES = 3
@@ -26,14 +28,15 @@ class Decision:
     confidence: float
 
 
-def decide(hit: Hit, floor: float = ANSWER_FLOOR, margin: float = CLARIFY_MARGIN) -> Decision:
+def decide(hit: Hit, floor: float = ANSWER_FLOOR, margin: float = CLARIFY_MARGIN,
+           sure: float = CLARIFY_UNLESS_PROBABILITY) -> Decision:
     if not hit.topics or hit.topics[0].score < floor:
         score = hit.topics[0].score if hit.topics else 0.0
         return Decision("fallback", None, [], score)
     best = hit.topics[0]
     close = [t.topic for t in hit.topics[:MAX_CANDIDATES]
              if t.score >= floor and best.score - t.score <= margin]
-    if len(close) > 1:
+    if len(close) > 1 and best.probability < sure:
         return Decision("clarify", None, close, best.score)
     return Decision("answer", best.topic, [best.topic], best.score)
 

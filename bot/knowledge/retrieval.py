@@ -24,6 +24,7 @@ CLOSEST_QUESTIONS = 3
 class TopicScore:
     topic: str
     score: float
+    probability: float = 0.0  # the topic classifier's alone
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Retriever:
         index = loaded.index
         sims = index.vectors @ query
         scores = np.zeros(len(loaded.topic_names), dtype=np.float32)
+        probability = np.zeros(len(loaded.topic_names), dtype=np.float32)
         for t, (q_rows, p_rows) in enumerate(zip(loaded.question_rows, loaded.passage_rows, strict=False)):
             q = sims[q_rows] if len(q_rows) else np.zeros(1, dtype=np.float32)
             k = min(CLOSEST_QUESTIONS, len(q))
@@ -97,9 +99,10 @@ class Retriever:
             probabilities = np.exp(logits - logits.max())
             probabilities /= probabilities.sum()
             known = loaded.classifier_row >= 0
-            scores[known] += CLASSIFIER_WEIGHT * probabilities[loaded.classifier_row[known]]
+            probability[known] = probabilities[loaded.classifier_row[known]]
+            scores += CLASSIFIER_WEIGHT * probability
         order = np.argsort(-scores)[:limit]
-        ranked = [TopicScore(loaded.topic_names[i], float(scores[i])) for i in order]
+        ranked = [TopicScore(loaded.topic_names[i], float(scores[i]), float(probability[i])) for i in order]
         sections: dict[str, list[int]] = {}
         for i in order:
             rows = loaded.passage_rows[i]

@@ -15,7 +15,7 @@ def test_a_clear_best_topic_is_answered() -> None:
 
 
 def test_close_topics_are_offered_as_a_choice() -> None:
-    decision = decide(hit(("personnummer", 0.900), ("folkbokforing", 0.895), ("id-card", 0.70)))
+    decision = decide(hit(("personnummer", 0.900), ("folkbokforing", 0.897), ("id-card", 0.70)))
     assert decision.outcome == "clarify"
     assert decision.candidates == ["personnummer", "folkbokforing"]
 
@@ -29,3 +29,8 @@ def test_operator_facts_fill_placeholders_and_unset_lines_are_left_out() -> None
     text = "Visit us:\n- Address: [[house.address]]\n- Phone: [[house.phone]]\nWelcome."
     rendered = render_operator_facts(text, {"house": {"address": "Example street 1", "phone": ""}})
     assert rendered == "Visit us:\n- Address: Example street 1\nWelcome."
+
+
+def test_a_topic_the_classifier_is_sure_of_is_answered_despite_a_close_second() -> None:
+    sure = Hit([TopicScore("personnummer", 0.900, 0.8), TopicScore("folkbokforing", 0.898, 0.1)], {})
+    assert decide(sure).outcome == "answer"
