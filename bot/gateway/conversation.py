@@ -97,19 +97,22 @@ class ConversationService:
                         return Outcome([reply_view(m) for m in done], earlier.language or conversation.language,
                                        conversation.handoff_state)
                     return await self._process(session, conversation, earlier)
-            lang = self._language(conversation, text, language)
+            known = await store.has_user_messages(session, conversation.id)
+            lang = self._language(conversation, text, language, known)
             message = await store.add_user_message(session, conversation, text, lang, client_message_id)
             if message is None:  # the same client id raced in; answer like a retry
                 return await self.post(conversation_id, text, language, client_message_id)
             return await self._process(session, conversation, message)
 
-    def _language(self, conversation: Conversation, text: str, requested: str | None) -> str:
+    def _language(self, conversation: Conversation, text: str, requested: str | None, known: bool) -> str:
+        """The message's language: asked for, locked by an earlier switch, or detected; before the
+        first message the conversation's language is only a default and does not hold detection back."""
         if requested:
             conversation.language, conversation.language_locked = requested, True
             return requested
         if conversation.language_locked:
             return conversation.language
-        lang = detect(text, conversation.language)
+        lang = detect(text, conversation.language if known else None)
         conversation.language = lang
         return lang
 

@@ -41,6 +41,12 @@ async def find_by_client_id(session: AsyncSession, conversation_id: str, client_
     return result.scalar_one_or_none()
 
 
+async def has_user_messages(session: AsyncSession, conversation_id: str) -> bool:
+    result = await session.execute(select(Message.id).where(
+        Message.conversation_id == conversation_id, Message.role == "user").limit(1))
+    return result.first() is not None
+
+
 async def add_user_message(session: AsyncSession, conversation: Conversation, text: str, language: str,
                            client_message_id: str | None) -> Message | None:
     """Store the message before anything processes it; None if that client id is already stored."""

@@ -29,3 +29,11 @@ def test_each_language_is_recognised(text: str, lang: str) -> None:
 def test_a_short_message_keeps_the_conversation_language() -> None:
     assert detect("ok", "sv") == "sv"
     assert detect("BankID?", "de") == "de"
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Hej hej!", "sv"), ("tchau", "pt"), ("Спасибо большое!", "ru"), ("bahut bahut dhanyavaad", "hi"),
+    ("SFI class join karne ka process kya hai?", "hi"),
+])
+def test_short_phrases_and_romanised_hindi_open_a_conversation_in_the_right_language(text: str, lang: str) -> None:
+    assert detect(text, None) == lang
