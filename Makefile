@@ -76,7 +76,7 @@ eval: setup
 	$(PY) -m bot.evaluation $(CASES) $(EVAL_ARGS)
 
 check: $(VENV)/.installed
-	$(PY) -m bot.knowledge check --languages $${LANGUAGES:-en,sv}
+	$(PY) -m bot.knowledge check $${LANGUAGES:+--languages $$LANGUAGES}
 
 freshness: $(VENV)/.installed
 	$(PY) -m bot.knowledge freshness

@@ -122,8 +122,14 @@ def train_topic_classifier(entries: list[Entry], vectors: np.ndarray) -> tuple[l
     if len(topics) < 2:
         return topics, np.zeros((len(topics), vectors.shape[1]), np.float32), np.zeros(len(topics), np.float32)
     model = LogisticRegression(C=8.0, max_iter=3000).fit(vectors[rows], labels)
+    coef, intercept = model.coef_, model.intercept_
+    if len(topics) == 2:
+        # Two classes are fitted as one logit for the second; a zero logit for the first gives the
+        # same probabilities under softmax.
+        coef = np.vstack([np.zeros_like(coef[0]), coef[0]])
+        intercept = np.array([0.0, intercept[0]])
     order = [list(model.classes_).index(t) for t in topics]
-    return topics, model.coef_[order].astype(np.float32), model.intercept_[order].astype(np.float32)
+    return topics, coef[order].astype(np.float32), intercept[order].astype(np.float32)
 
 
 def _load_cache(out_dir: Path, model_name: str) -> dict[str, np.ndarray]:
