@@ -95,3 +95,36 @@ def test_websocket_pushes_the_replies(stack, talent: Talent) -> None:
     assert events[0]["message"]["role"] == "user"
     assert events[1]["message"]["role"] == "bot"
     assert events[1]["message"]["meta"]["intent"] == "thanks"
+
+
+def test_a_clarify_button_answers_the_chosen_topic(talent: Talent) -> None:
+    reply = talent.say('/ask_question{"topic": "housing"}')["replies"][0]
+    assert reply["meta"]["outcome"] == "answer"
+    assert reply["meta"]["topic"] == "housing"
+
+
+def test_asking_for_another_language_switches_the_replies(talent: Talent) -> None:
+    switched = talent.say("Can you answer in Swedish please?")
+    assert switched["language"] == "sv"
+    assert switched["replies"][0]["meta"]["intent"] == "switch_language"
+    follow_up = talent.say("How do I apply for an ID card?")
+    assert follow_up["language"] == "sv"
+    assert follow_up["replies"][0]["meta"]["topic"] == "id-card"
+    assert " och " in follow_up["replies"][0]["text"]
+
+
+def test_an_emergency_gets_the_numbers_first_and_the_offer_of_a_person(talent: Talent) -> None:
+    result = talent.say("my friend collapsed and is not breathing, what do I do")
+    first, second = result["replies"][:2]
+    assert first["meta"]["outcome"] == "emergency"
+    assert first["text"].lstrip().split("\n")[0].count("112") == 1
+    assert second["meta"]["outcome"] == "handoff"
+    assert result["handoff"]["state"] == "offered"
+
+
+def test_a_persian_question_is_answered_in_persian(talent: Talent) -> None:
+    result = talent.say("چطور می‌توانم در سوئد حساب بانکی باز کنم؟ هنوز personnummer ندارم")
+    assert result["language"] == "fa"
+    reply = result["replies"][0]
+    assert reply["meta"]["topic"] in {"bank-account", "personnummer"}
+    assert any("\u0600" <= ch <= "\u06FF" for ch in reply["text"])

@@ -1,10 +1,10 @@
 """The evaluation command through the running product: the project's own cases and, where present,
 the shared development set.
 
-The floors below are what the product reaches now (November 2026), a little under the measured figures so
-that the run-to-run noise of training does not fail them; they catch regressions. The understanding
-issue's targets are higher in places (hit@3 0.97, hit@1 0.80 in every language of the dev set) and are
-reported by `make eval`; see the README, "Understanding 14 languages".
+The floors below sit a little under what the product reaches now (November 2026), so that the run-to-run
+noise of training (the SVM's probability calibration is randomised) does not fail them; they catch
+regressions. The understanding issue's targets (hit@3 0.97, hit@1 0.80 in every language of the dev set)
+are reported by `make eval`; see the README, "Understanding 14 languages".
 """
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT_CASES = ROOT / "tests" / "eval" / "cases.yml"
 DEV_CASES = ROOT.parent / "shared" / "eval" / "dev.yml"
 
-# Measured: project cases hit@1 0.938, hit@3 0.977, lowest language 0.78 (pl); dev set hit@1 0.905,
-# hit@3 0.958, lowest language 0.67 (de, fa, fr: 6 topic cases each, so one miss costs 0.17).
-PROJECT_FLOORS = {"topic_hit1": 0.90, "topic_hit3": 0.96, "per_language": 0.75}
-DEV_FLOORS = {"topic_hit1": 0.87, "topic_hit3": 0.93, "per_language": 0.60}
+# Measured: project cases hit@1 0.954, hit@3 0.980, lowest language 0.89 (ar, pl, pt); dev set hit@1 0.946,
+# hit@3 0.982, lowest language 0.60 (es: 5 topic cases, so one miss costs 0.2).
+PROJECT_FLOORS = {"topic_hit1": 0.92, "topic_hit3": 0.96, "per_language": 0.80}
+DEV_FLOORS = {"topic_hit1": 0.90, "topic_hit3": 0.96, "per_language": 0.60}
 # These hold everywhere: emergencies always recognised, a person offered, few confident wrong answers.
 ALWAYS = {"emergency_recognised": 1.0, "person_offered": 0.90, "reply_in_user_language": 0.95}
 MAX_CONFIDENT_WRONG = 0.03
