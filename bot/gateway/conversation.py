@@ -100,8 +100,12 @@ class ConversationService:
             known = await store.has_user_messages(session, conversation.id)
             lang = self._language(conversation, text, language, known)
             message = await store.add_user_message(session, conversation, text, lang, client_message_id)
-            if message is None:  # the same client id raced in; answer like a retry
-                return await self.post(conversation_id, text, language, client_message_id)
+            if message is None:
+                # Another gateway process stored the same client id first: answer as a retry would,
+                # with what it has stored so far (the lock above only orders this process's messages).
+                earlier = await store.find_by_client_id(session, conversation_id, client_message_id or "")
+                done = await store.replies_to(session, earlier.id) if earlier else []
+                return Outcome([reply_view(m) for m in done], lang, conversation.handoff_state)
             return await self._process(session, conversation, message)
 
     def _language(self, conversation: Conversation, text: str, requested: str | None, known: bool) -> str:
