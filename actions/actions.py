@@ -139,9 +139,10 @@ class ActionAnswer(Action):
         text = tracker.latest_message.get("text") or ""
         chosen = next((e.get("value") for e in tracker.latest_message.get("entities") or []
                        if e.get("entity") == "topic"), None)
-        hit = retriever.search(text)
-        if chosen in retriever.topics():
-            hit = retriever.search(text, limit=len(retriever.topics()))
+        topics = retriever.topics()
+        # A topic chosen on a clarify button is answered whatever its rank, so rank them all (one embedding).
+        hit = retriever.search(text, limit=len(topics) if chosen in topics else 5)
+        if chosen in topics:
             decision = answers.Decision("answer", chosen, [chosen], 1.0)
         elif intent == "nlu_fallback":
             # Rasa was unsure what kind of message this is: only a clear knowledge match is worth
