@@ -68,7 +68,14 @@ run: setup
 	  export IHS_RASA_TOKEN=$${IHS_RASA_TOKEN:-$$RASA_TOKEN}; \
 	  exec $(VENV)/bin/honcho start -f Procfile
 
-test: setup
+# Browser tests drive Debian's Chromium through Playwright; nothing is downloaded from a browser CDN.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@echo "==> Installing Debian's Chromium for the browser tests"
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
+
+test: setup $(CHROMIUM)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 CASES ?= tests/eval/cases.yml

@@ -1,6 +1,7 @@
 """Fixtures shared by the tests: the real stack for end-to-end tests, and a conversation client."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import httpx
@@ -12,7 +13,10 @@ from tests.stack import Stack
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Rasa with the trained model, the action server and the gateway, as `make run` starts them."""
-    running = Stack(tmp_path_factory.mktemp("stack"))
+    # Parallel checkouts or sessions on one machine each pick an offset so their ports do not collide.
+    offset = int(os.environ.get("IHS_TEST_PORT_OFFSET", "0"))
+    running = Stack(tmp_path_factory.mktemp("stack"), port=18000 + offset, rasa_port=15005 + offset,
+                    actions_port=15055 + offset)
     running.start()
     yield running
     running.stop()

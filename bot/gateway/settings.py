@@ -26,8 +26,32 @@ class GatewaySettings(BaseSettings):
     max_body_bytes: int = Field(default=16_384, ge=256)
     default_language: str = "en"
 
+    # Handoff to the kontaktcenter. Opening hours like "mon-fri 08:00-16:30; sat 10:00-14:00" in
+    # `timezone`; empty means people are there whenever agents are logged in (no hours are assumed).
+    handoff_hours: str = ""
+    timezone: str = "Europe/Stockholm"
+    queue_max: int = Field(default=50, ge=0)
+    # Average minutes an agent spends on one handoff, for the talent's wait estimate.
+    handle_minutes: float = Field(default=6.0, gt=0)
+    agent_idle_minutes: float = Field(default=30.0, gt=0)
+    # Session cookies are Secure in production (behind HTTPS); plain http works on 127.0.0.1 in development.
+    cookie_secure: bool | None = None
+    allowed_origins: list[str] = []
+
+    # Telegram: off without a token. Webhook mode needs webhook_url and a secret; polling is for development.
+    telegram_token: str | None = None
+    telegram_mode: Literal["webhook", "polling"] = "webhook"
+    telegram_webhook_url: str | None = None
+    telegram_secret_token: str | None = None
+    # Bot API server; tests point it at a local server that speaks the protocol.
+    telegram_base_url: str = "https://api.telegram.org/bot"
+
     @model_validator(mode="after")
     def _secrets_in_production(self) -> GatewaySettings:
         if self.environment == "production" and not self.rasa_token:
             raise ValueError("IHS_RASA_TOKEN must be set when IHS_ENVIRONMENT=production")
+        if self.telegram_token and self.telegram_mode == "webhook" and not self.telegram_secret_token:
+            raise ValueError("IHS_TELEGRAM_SECRET_TOKEN must be set when IHS_TELEGRAM_MODE=webhook")
+        if self.cookie_secure is None:
+            self.cookie_secure = self.environment == "production"
         return self

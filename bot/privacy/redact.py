@@ -1,0 +1,109 @@
+"""Masking personal data in free text before it is logged, analysed or shown beyond the conversation.
+
+Candidates are found with patterns and confirmed with the number's own check (Luhn for personnummer
+and samordningsnummer, mod-97 for IBAN, libphonenumber for phones), so ordinary numbers such as fees,
+dates or case counts are left alone.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from stdnum import iban, luhn
+
+KINDS = ("personnummer", "email", "iban", "bank_account", "passport", "phone")
+
+_PERSONNUMMER = re.compile(r"(?<![\d\w])(\d{2})?(\d{2})(\d{2})(\d{2})\s?([-+])?\s?(\d{4})(?![\d\w])")
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?\b", re.IGNORECASE)
+# Swedish clearing number (4 digits, Swedbank 5 starting with 8) then the account: 7 to 10 digits.
+_BANK_ACCOUNT = re.compile(r"(?<![\d\w])([1-9]\d{3}(?:-\d)?|8\d{4})[\s,-]\s?(\d(?:[\s-]?\d){6,9})(?![\d\w])")
+_PASSPORT_WORD = re.compile(
+    r"pass(?:port|nummer|nr|ie)?|паспорт\w*|паспорт|جواز|گذرنامه|پاسپورت|护照|護照|pasaporte|passaporte|"
+    r"pasaport|paszport\w*|reisepass\w*|पासपोर्ट", re.IGNORECASE)
+_PASSPORT = re.compile(r"(?<![\w])(?=[A-Z0-9]*\d)[A-Z0-9]{6,9}(?![\w])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    start: int
+    end: int
+
+
+def _valid_date(century: str | None, yy: str, mm: str, dd: str) -> bool:
+    day = int(dd)
+    if day > 60:  # samordningsnummer: the day of birth plus 60
+        day -= 60
+    year = int(century + yy) if century else 2000 + int(yy)
+    try:
+        dt.date(year if century else 2000, int(mm), day)  # 2000 is a leap year: 29 Feb passes for YY
+    except ValueError:
+        return False
+    return True
+
+
+def _personnummer(text: str) -> list[Finding]:
+    found = []
+    for m in _PERSONNUMMER.finditer(text):
+        century, yy, mm, dd, _sep, tail = m.groups()
+        if century and century not in ("18", "19", "20"):
+            continue
+        if _valid_date(century, yy, mm, dd) and luhn.is_valid(yy + mm + dd + tail):
+            found.append(Finding("personnummer", m.start(), m.end()))
+    return found
+
+
+def _ibans(text: str) -> list[Finding]:
+    return [Finding("iban", m.start(), m.end()) for m in _IBAN.finditer(text)
+            if iban.is_valid(m.group())]
+
+
+def _bank_accounts(text: str) -> list[Finding]:
+    found = []
+    for m in _BANK_ACCOUNT.finditer(text):
+        clearing = int(m.group(1)[:4])
+        if 1100 <= clearing <= 9969:
+            found.append(Finding("bank_account", m.start(), m.end()))
+    return found
+
+
+def _passports(text: str) -> list[Finding]:
+    if not _PASSPORT_WORD.search(text):
+        return []
+    return [Finding("passport", m.start(), m.end()) for m in _PASSPORT.finditer(text)]
+
+
+def _phones(text: str) -> list[Finding]:
+    found = []
+    for match in phonenumbers.PhoneNumberMatcher(text, "SE", leniency=phonenumbers.Leniency.VALID):
+        found.append(Finding("phone", match.start, match.end))
+    return found
+
+
+def find(text: str) -> list[Finding]:
+    """Personal data in `text`, as non-overlapping spans; stronger evidence wins an overlap."""
+    candidates = (_personnummer(text) + [Finding("email", m.start(), m.end()) for m in _EMAIL.finditer(text)]
+                  + _ibans(text) + _bank_accounts(text) + _passports(text) + _phones(text))
+    chosen: list[Finding] = []
+    for finding in candidates:  # in KINDS order: earlier kinds are the more certain
+        if all(finding.end <= c.start or finding.start >= c.end for c in chosen):
+            chosen.append(finding)
+    return sorted(chosen, key=lambda f: f.start)
+
+
+def redact(text: str) -> str:
+    """`text` with each piece of personal data replaced by its kind, e.g. `[personnummer]`."""
+    out, last = [], 0
+    for finding in find(text):
+        out.append(text[last:finding.start])
+        out.append(f"[{finding.kind}]")
+        last = finding.end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def contains_personal_data(text: str) -> bool:
+    return bool(find(text))
