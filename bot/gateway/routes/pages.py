@@ -1,4 +1,4 @@
-"""The demo page and its static files."""
+"""The pages the gateway serves: the demo page, the widget's script and the agent console."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,3 +13,16 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 async def demo_page() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html")
+
+
+@router.get("/widget.js")
+async def widget_script() -> FileResponse:
+    # Host pages embed this with one <script> tag from any origin.
+    return FileResponse(STATIC / "widget" / "widget.js", media_type="text/javascript",
+                        headers={"Cache-Control": "no-cache", "Cross-Origin-Resource-Policy": "cross-origin"})
+
+
+@router.get("/console")
+async def console_page() -> FileResponse:
+    return FileResponse(STATIC / "console" / "index.html", media_type="text/html",
+                        headers={"Cache-Control": "no-store"})
