@@ -22,7 +22,7 @@ export PYTHONUNBUFFERED := 1
 # Rasa reads its telemetry setting from here; the product sends nothing anywhere.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup run test eval check freshness index train lint clean
+.PHONY: help setup run test eval check freshness index train lint clean agent
 
 help:
 	@echo "make run    start the whole product on http://127.0.0.1:$(IHS_PORT) (sets up on first use)"
@@ -77,6 +77,14 @@ $(CHROMIUM):
 
 test: setup $(CHROMIUM)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# make agent USER=name [ROLE=supervisor] [NAME="Display name"]; the password is read from standard input.
+# USER is also the login name in the environment: only a USER given on the command line counts.
+USER_NAME := $(if $(filter command line,$(origin USER)),$(USER),)
+ROLE ?= agent
+agent: $(VENV)/.installed
+	@test -n "$(USER_NAME)" || { echo "usage: make agent USER=name [ROLE=supervisor]" >&2; exit 2; }
+	$(PY) -m bot.gateway.agents "$(USER_NAME)" --role "$(ROLE)" $(if $(NAME),--name "$(NAME)")
 
 CASES ?= tests/eval/cases.yml
 eval: setup

@@ -11,12 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import messages as texts
 from bot.dialogue.replies import reply as make_reply
-from bot.gateway import store
+from bot.gateway import flows, store
+from bot.gateway.events import message_view
+from bot.gateway.handoff import HandoffService
 from bot.gateway.models import Conversation, Message
 from bot.gateway.pubsub import PubSub
 from bot.gateway.rasa import RasaClient, RasaUnavailable
 from bot.knowledge.articles import LANGUAGES
 from bot.nlp.language import detect
+from bot.privacy import find as find_personal_data
+from bot.privacy import redact
 
 log = logging.getLogger(__name__)
 
@@ -27,27 +31,16 @@ HANDOFF_STATES = ("none", "offered", "queued", "active", "closed")
 class Outcome:
     replies: list[dict]
     language: str
-    handoff_state: str
+    handoff: dict
 
-
-def message_view(message: Message) -> dict:
-    """A stored message as the API shows it."""
-    payload = message.payload or {}
-    return {
-        "id": message.id,
-        "role": message.role,
-        "text": message.text,
-        "buttons": payload.get("buttons") or [],
-        "sources": payload.get("sources") or [],
-        "meta": payload.get("meta") or None,
-        "language": message.language,
-        "created_at": message.created_at.isoformat(),
-    }
+    @property
+    def handoff_state(self) -> str:
+        return self.handoff["state"]
 
 
 def reply_view(message: Message) -> dict:
     payload = message.payload or {}
-    return {"text": message.text, "buttons": payload.get("buttons") or [],
+    return {"id": message.id, "text": message.text, "buttons": payload.get("buttons") or [],
             "sources": payload.get("sources") or [], "meta": payload.get("meta") or {}}
 
 
@@ -63,10 +56,12 @@ def normalise(rasa_message: dict, lang: str) -> dict | None:
 
 
 class ConversationService:
-    def __init__(self, sessions: async_sessionmaker, rasa: RasaClient, pubsub: PubSub) -> None:
+    def __init__(self, sessions: async_sessionmaker, rasa: RasaClient, pubsub: PubSub,
+                 handoff: HandoffService) -> None:
         self._sessions = sessions
         self._rasa = rasa
         self._pubsub = pubsub
+        self._handoff = handoff
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._waiting: dict[str, int] = defaultdict(int)
 
@@ -95,7 +90,7 @@ class ConversationService:
                     done = await store.replies_to(session, earlier.id)
                     if done:
                         return Outcome([reply_view(m) for m in done], earlier.language or conversation.language,
-                                       conversation.handoff_state)
+                                       await self._handoff.handoff_view(session, conversation))
                     return await self._process(session, conversation, earlier)
             known = await store.has_user_messages(session, conversation.id)
             lang = self._language(conversation, text, language, known)
@@ -105,7 +100,8 @@ class ConversationService:
                 # with what it has stored so far (the lock above only orders this process's messages).
                 earlier = await store.find_by_client_id(session, conversation_id, client_message_id or "")
                 done = await store.replies_to(session, earlier.id) if earlier else []
-                return Outcome([reply_view(m) for m in done], lang, conversation.handoff_state)
+                return Outcome([reply_view(m) for m in done], lang,
+                               await self._handoff.handoff_view(session, conversation))
             return await self._process(session, conversation, message)
 
     def _language(self, conversation: Conversation, text: str, requested: str | None, known: bool) -> str:
@@ -123,21 +119,45 @@ class ConversationService:
     async def _process(self, session: AsyncSession, conversation: Conversation, message: Message) -> Outcome:
         await self._pubsub.publish(conversation.id, {"type": "message", "message": message_view(message)})
         lang = message.language or conversation.language
+        warn = (not conversation.pii_warned and conversation.flow != "ticket_email"
+                and bool(find_personal_data(message.text)))
+        replies = await self._without_bot(session, conversation, message, lang)
+        if replies is None:
+            replies = await self._ask_rasa(conversation, message, lang)
+            replies += await self._apply(session, conversation, replies, lang)
+        stored = await store.add_replies(session, conversation, message.id, replies)
+        if warn:
+            conversation.pii_warned = True
+            notice = make_reply(texts.text(lang, "pii_warning"), "smalltalk", lang=lang, intent="pii_warning")
+            stored += await store.add_replies(session, conversation, message.id, [notice], role="system")
+        for m in stored:
+            await self._pubsub.publish(conversation.id, {"type": "message", "message": message_view(m)})
+        handoff = await self._handoff.handoff_view(session, conversation)
+        await self._pubsub.publish(conversation.id, {"type": "handoff", **handoff})
+        return Outcome([reply_view(m) for m in stored], conversation.language, handoff)
+
+    async def _without_bot(self, session: AsyncSession, conversation: Conversation, message: Message,
+                           lang: str) -> list[dict] | None:
+        """Replies that the gateway gives itself (a person has the conversation, or a flow of its own is
+        open), or None when the message is for the bot."""
+        text = message.text.strip()
+        if conversation.handoff_state == "queued" and text == "/handoff_cancel":
+            return await self._handoff.leave_queue(session, conversation, lang)
         if conversation.handoff_state in ("queued", "active"):
             # A person has the conversation: the message waits for the agent, the bot stays silent.
             await session.commit()
-            return Outcome([], lang, conversation.handoff_state)
-        replies = await self._ask_rasa(conversation, message, lang)
-        self._apply(conversation, replies)
-        stored = await store.add_replies(session, conversation, message.id, replies)
-        for m in stored:
-            await self._pubsub.publish(conversation.id, {"type": "message", "message": message_view(m)})
-        await self._pubsub.publish(conversation.id, {"type": "handoff", "state": conversation.handoff_state})
-        return Outcome([reply_view(m) for m in stored], conversation.language, conversation.handoff_state)
+            await self._handoff.talent_message(conversation, message)
+            if conversation.handoff_state == "queued":
+                return await self._handoff.waiting(session, conversation, lang)
+            return []
+        if conversation.flow:
+            return await flows.step(session, conversation, message.text, lang)
+        return None
 
     async def _ask_rasa(self, conversation: Conversation, message: Message, lang: str) -> list[dict]:
         try:
-            raw = await self._rasa.send(conversation.id, message.text,
+            # Rasa keeps its own tracker: it gets the text with personal data masked.
+            raw = await self._rasa.send(conversation.id, redact(message.text),
                                         {"language": lang, "channel": conversation.channel})
             replies = [r for r in (normalise(m, lang) for m in raw) if r is not None]
             if not replies:
@@ -149,26 +169,52 @@ class ConversationService:
                                buttons=[{"title": texts.text(lang, "button_human"),
                                          "payload": "/human_handoff"}])]
 
-    @staticmethod
-    def _apply(conversation: Conversation, replies: list[dict]) -> None:
-        """Language switches and handoff requests that the replies carry."""
-        handoff = None
+    async def _apply(self, session: AsyncSession, conversation: Conversation, replies: list[dict],
+                     lang: str) -> list[dict]:
+        """Language switches, topics and handoff requests that the replies carry; returns further replies."""
+        handoff, reason = None, None
         for r in replies:
             meta = r.get("meta") or {}
             if meta.get("intent") == "switch_language" and r.get("language") in LANGUAGES:
                 conversation.language, conversation.language_locked = r["language"], True
-            handoff = r.get("handoff") or handoff
-        if handoff == "request":
-            conversation.handoff_state = "queued"
-        elif handoff == "offer":
+            if meta.get("outcome") == "answer" and meta.get("topic"):
+                conversation.topic = meta["topic"]
+            if r.get("handoff"):
+                handoff, reason = r["handoff"], meta.get("intent")
+        if handoff == "offer":
             conversation.handoff_state = "offered"
+            conversation.handoff_reason = "fallback" if reason in ("nlu_fallback", "ask_question") else reason
+        elif handoff == "request":
+            further = await self._handoff.request(session, conversation, lang)
+            if conversation.handoff_state != "queued":
+                # Nobody can take it now: the call-back offer replaces "I'm connecting you".
+                replies[:] = [r for r in replies if r.get("handoff") != "request"]
+            return further
         elif conversation.handoff_state in ("offered", "closed"):
             conversation.handoff_state = "none"
+        return []
 
-    async def create(self, language: str | None, channel: str, default_language: str) -> tuple[Conversation, str]:
+    async def create(self, language: str | None, channel: str, default_language: str,
+                     hint: str | None = None) -> tuple[Conversation, str]:
+        """A new conversation; `language` locks the language, a `hint` (e.g. Telegram's) only starts with it."""
+        start = language or (hint if hint in LANGUAGES else None) or default_language
         async with self._sessions() as session:
-            return await store.create_conversation(session, language or default_language, channel,
-                                                   language_locked=language is not None)
+            return await store.create_conversation(session, start, channel, language_locked=language is not None)
+
+    async def feedback(self, conversation_id: str, message_id: int, value: str) -> bool:
+        """Thumbs up or down on one of the bot's answers; False if it is not a bot message of this conversation."""
+        async with self._sessions() as session:
+            message = await session.get(Message, message_id)
+            if message is None or message.conversation_id != conversation_id or message.role != "bot":
+                return False
+            message.payload = {**(message.payload or {}), "feedback": value}
+            await session.commit()
+            return True
+
+    async def handoff_of(self, conversation_id: str) -> dict:
+        async with self._sessions() as session:
+            conversation = await store.get_conversation(session, conversation_id)
+            return await self._handoff.handoff_view(session, conversation) if conversation else {"state": "none"}
 
     async def transcript(self, conversation_id: str) -> list[dict]:
         async with self._sessions() as session:

@@ -8,10 +8,11 @@ from fastapi.staticfiles import StaticFiles
 
 from bot.gateway import db, errors
 from bot.gateway.conversation import ConversationService
-from bot.gateway.limits import BodySizeLimit
+from bot.gateway.handoff import HandoffService
+from bot.gateway.limits import BodySizeLimit, LoginThrottle
 from bot.gateway.pubsub import PubSub
 from bot.gateway.rasa import RasaClient
-from bot.gateway.routes import conversations, health, pages
+from bot.gateway.routes import agent, conversations, health, pages, telegram
 from bot.gateway.settings import GatewaySettings
 
 
@@ -25,10 +26,21 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.sessions = db.sessionmaker(engine)
         app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s)
         app.state.pubsub = PubSub()
-        app.state.conversations = ConversationService(app.state.sessions, app.state.rasa, app.state.pubsub)
+        app.state.handoff = HandoffService(app.state.sessions, app.state.rasa, app.state.pubsub, settings)
+        app.state.conversations = ConversationService(app.state.sessions, app.state.rasa, app.state.pubsub,
+                                                      app.state.handoff)
+        # Telegram is off without a token; its channel module is only imported when it is on.
+        app.state.telegram = None
+        if settings.telegram_token:
+            from bot.channels.telegram.channel import TelegramChannel
+            app.state.telegram = TelegramChannel(settings, app.state.sessions, app.state.conversations,
+                                                 app.state.pubsub)
+            await app.state.telegram.start()
         try:
             yield
         finally:
+            if app.state.telegram is not None:
+                await app.state.telegram.stop()
             await app.state.rasa.close()
             await engine.dispose()
 
@@ -39,9 +51,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.login_throttle = LoginThrottle()
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(conversations.router)
+    app.include_router(agent.router)
+    app.include_router(telegram.router)
     app.include_router(health.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

@@ -48,5 +48,11 @@ class RasaClient:
         await self._client.put(f"/conversations/{conversation_id}/tracker/events", json=[],
                                params=self._auth())
 
+    async def append_events(self, conversation_id: str, events: list[dict]) -> None:
+        """Append tracker events, e.g. pause while a person has the conversation, resume after."""
+        response = await self._client.post(f"/conversations/{conversation_id}/tracker/events", json=events,
+                                           params={**self._auth(), "include_events": "NONE"})
+        response.raise_for_status()
+
     def _auth(self) -> dict[str, str]:
         return {"token": self._token} if self._token else {}

@@ -56,9 +56,11 @@ class Meta(BaseModel):
     candidates: list[str] = []
     intent: str | None = None
     confidence: float | None = None
+    agent: str | None = None  # the agent's display name, on agent messages
 
 
 class Reply(BaseModel):
+    id: int | None = None
     text: str
     buttons: list[Button] = []
     sources: list[SourceLink] = []
@@ -67,6 +69,8 @@ class Reply(BaseModel):
 
 class Handoff(BaseModel):
     state: Literal["none", "offered", "queued", "active", "closed"]
+    position: int | None = None
+    wait_minutes: int | None = None
 
 
 class MessageReplies(BaseModel):
@@ -95,3 +99,10 @@ class Transcript(BaseModel):
 
 class ErrorBody(BaseModel):
     detail: str
+
+
+class Feedback(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: int
+    value: Literal["up", "down"]

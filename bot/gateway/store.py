@@ -6,7 +6,7 @@ import hmac
 import secrets
 import uuid
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,3 +87,30 @@ async def delete_conversation(session: AsyncSession, conversation_id: str) -> No
     await session.execute(delete(Message).where(Message.conversation_id == conversation_id))
     await session.execute(delete(Conversation).where(Conversation.id == conversation_id))
     await session.commit()
+
+
+async def claim(session: AsyncSession, conversation_id: str, agent_id: int) -> bool:
+    """Assign a queued conversation to the agent; False if it was not queued (any more)."""
+    result = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.handoff_state == "queued")
+        .values(handoff_state="active", agent_id=agent_id)
+        .execution_options(synchronize_session=False))
+    await session.commit()
+    return result.rowcount == 1
+
+
+async def handoffs(session: AsyncSession, agent_id: int | None) -> list[Conversation]:
+    """Queued conversations, oldest first, then active ones (the agent's own, or all when None)."""
+    active = Conversation.handoff_state == "active"
+    if agent_id is not None:
+        active = active & (Conversation.agent_id == agent_id)
+    result = await session.execute(select(Conversation).where(
+        or_(Conversation.handoff_state == "queued", active)).order_by(Conversation.queued_at, Conversation.id))
+    return list(result.scalars())
+
+
+async def last_user_message(session: AsyncSession, conversation_id: str) -> Message | None:
+    result = await session.execute(select(Message).where(
+        Message.conversation_id == conversation_id, Message.role == "user").order_by(Message.id.desc()).limit(1))
+    return result.scalar_one_or_none()

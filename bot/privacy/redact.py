@@ -23,7 +23,8 @@ _BANK_ACCOUNT = re.compile(r"(?<![\d\w])([1-9]\d{3}(?:-\d)?|8\d{4})[\s,-]\s?(\d(
 _PASSPORT_WORD = re.compile(
     r"pass(?:port|nummer|nr|ie)?|паспорт\w*|паспорт|جواز|گذرنامه|پاسپورت|护照|護照|pasaporte|passaporte|"
     r"pasaport|paszport\w*|reisepass\w*|पासपोर्ट", re.IGNORECASE)
-_PASSPORT = re.compile(r"(?<![\w])(?=[A-Z0-9]*\d)[A-Z0-9]{6,9}(?![\w])", re.IGNORECASE)
+# Up to three letters, then 6 to 12 digits (a space allowed, as in Russian "4509 123456").
+_PASSPORT = re.compile(r"(?<![\w])[A-Z]{0,3}\d[\d ]{4,10}\d(?![\w])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from bot.gateway.deps import AuthorizedConversation, Service, Settings, authoriz
 from bot.gateway.schemas import (
     ConversationCreated,
     ErrorBody,
+    Feedback,
     MessageReplies,
     NewConversation,
     NewMessage,
@@ -45,16 +46,23 @@ async def post_message(conversation: AuthorizedConversation, body: NewMessage, s
     if len(body.text) > settings.max_message_chars:
         raise HTTPException(413, f"The message is longer than {settings.max_message_chars} characters.")
     outcome = await service.post(conversation.id, body.text, body.language, body.client_message_id)
-    return MessageReplies(replies=outcome.replies, language=outcome.language,
-                          handoff={"state": outcome.handoff_state})
+    return MessageReplies(replies=outcome.replies, language=outcome.language, handoff=outcome.handoff)
 
 
 @router.get("/{conversation_id}/messages", response_model=Transcript, responses=_ERRORS)
 async def get_transcript(conversation: AuthorizedConversation, service: Service) -> Transcript:
     """The whole conversation: the talent's, the bot's and agents' messages, in order."""
     return Transcript(conversation_id=conversation.id, language=conversation.language,
-                      handoff={"state": conversation.handoff_state},
+                      handoff=await service.handoff_of(conversation.id),
                       messages=await service.transcript(conversation.id))
+
+
+@router.post("/{conversation_id}/feedback", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
+async def give_feedback(conversation: AuthorizedConversation, body: Feedback, service: Service) -> Response:
+    """Thumbs up or down on one of the bot's answers."""
+    if not await service.feedback(conversation.id, body.message_id, body.value):
+        raise HTTPException(404, f"There is no bot message with the id {body.message_id} in this conversation.")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.delete("/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
