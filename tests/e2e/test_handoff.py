@@ -65,7 +65,9 @@ def test_swedish_talent_is_taken_over_by_an_agent_and_handed_back(stack: Stack, 
         assert claimed.status_code == 200, claimed.text
         assert "Jag vill prata med en människa" in claimed.json()["summary"]
         assert anna.post(f"conversations/{talent.id}/messages", text="Hej! Jag hjälper dig.").status_code == 201
-        pushed = [json.loads(ws.recv(timeout=10)) for _ in range(6)]
+        pushed = []
+        while not any(e["type"] == "message" and e["message"]["role"] == "agent" for e in pushed):
+            pushed.append(json.loads(ws.recv(timeout=10)))
     agent_messages = [e["message"] for e in pushed if e["type"] == "message" and e["message"]["role"] == "agent"]
     assert agent_messages and agent_messages[0]["text"] == "Hej! Jag hjälper dig."
     assert agent_messages[0]["meta"]["agent"] == "Anna"
