@@ -2,21 +2,36 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from tests.channels.telegram.fake_bot_api import FakeBotApi
 from tests.stack import Stack
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def telegram_api() -> Iterator[FakeBotApi]:
+    """A local server speaking the Telegram Bot API; the stack's Telegram channel talks to it."""
+    server = FakeBotApi()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, telegram_api: FakeBotApi) -> Iterator[Stack]:
     """Rasa with the trained model, the action server and the gateway, as `make run` starts them."""
     # Parallel checkouts or sessions on one machine each pick an offset so their ports do not collide.
     offset = int(os.environ.get("IHS_TEST_PORT_OFFSET", "0"))
-    running = Stack(tmp_path_factory.mktemp("stack"), port=18000 + offset, rasa_port=15005 + offset,
-                    actions_port=15055 + offset)
+    port = 18000 + offset
+    telegram = {"IHS_TELEGRAM_TOKEN": telegram_api.token, "IHS_TELEGRAM_BASE_URL": telegram_api.base_url,
+                "IHS_TELEGRAM_MODE": "webhook", "IHS_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
+                "IHS_TELEGRAM_SECRET_TOKEN": secrets.token_urlsafe(24)}
+    running = Stack(tmp_path_factory.mktemp("stack"), port=port, rasa_port=15005 + offset,
+                    actions_port=15055 + offset, extra_env=telegram)
     running.start()
     yield running
     running.stop()

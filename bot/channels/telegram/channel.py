@@ -1,0 +1,116 @@
+"""The Telegram channel's lifetime inside the gateway: connect, receive, forward, stop."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+
+from bot.channels.telegram import application, handlers, outbound, redaction, store
+from bot.channels.telegram.chats import Chats
+from bot.gateway.conversation import ConversationService
+from bot.gateway.pubsub import PubSub
+from bot.gateway.settings import GatewaySettings
+
+log = logging.getLogger(__name__)
+
+# Telegram keeps undelivered updates for 24 hours; ids older than this can never come again.
+KEEP_UPDATE_IDS = dt.timedelta(days=2)
+PRUNE_EVERY_S = 6 * 3600
+MAX_BACKOFF_S = 60.0
+
+
+class TelegramChannel:
+    def __init__(self, settings: GatewaySettings, sessions: async_sessionmaker, service: ConversationService,
+                 pubsub: PubSub) -> None:
+        if settings.telegram_mode == "webhook" and not settings.telegram_webhook_url:
+            raise ValueError("IHS_TELEGRAM_WEBHOOK_URL must be set when IHS_TELEGRAM_MODE=webhook")
+        self.mode = settings.telegram_mode
+        self.secret_token = settings.telegram_secret_token or ""
+        self._webhook_url = settings.telegram_webhook_url
+        self._sessions = sessions
+        self._pubsub = pubsub
+        self.application = application.build(settings)
+        self.chats = Chats(sessions, service, settings.default_language)
+        handlers.install(self.application, handlers.Dependencies(self.chats, sessions, settings.max_message_chars))
+        # Set once the Bot API answered and the webhook (or polling) is in place.
+        self.ready = asyncio.Event()
+        self._queue: asyncio.Queue | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._token_filter: redaction.TokenFilter | None = None
+
+    async def start(self) -> None:
+        """Connects in the background: the gateway serves the widget even while Telegram is out of reach."""
+        self._token_filter = redaction.install(self.application.bot.token)
+        # Subscribed now, so agent messages published while connecting are sent once connected.
+        self._queue = self._pubsub.subscribe(outbound.TOPIC)
+        self._tasks = [
+            asyncio.create_task(self._connect(), name="telegram-connect"),
+            asyncio.create_task(outbound.forward(self._queue, self.application.bot, self.chats, self.ready),
+                                name="telegram-outbound"),
+            asyncio.create_task(self._prune(), name="telegram-prune"),
+        ]
+
+    async def _connect(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await self._connect_once()
+            except InvalidToken as exc:
+                log.error("Telegram refused the bot token (IHS_TELEGRAM_TOKEN): %s; the channel stays off", exc)
+                return
+            except TelegramError as exc:
+                log.warning("Telegram is not reachable yet (%r); trying again in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_S)
+                continue
+            self.ready.set()
+            log.info("Telegram channel ready as @%s (%s)", self.application.bot.username, self.mode)
+            return
+
+    async def _connect_once(self) -> None:
+        app = self.application
+        await app.initialize()  # getMe: checks the token
+        if not app.running:
+            await app.start()
+        allowed = application.ALLOWED_UPDATES
+        if self.mode == "webhook":
+            await app.bot.set_webhook(self._webhook_url, secret_token=self.secret_token, allowed_updates=allowed)
+        elif not app.updater.running:
+            await app.updater.start_polling(allowed_updates=allowed)
+
+    async def _prune(self) -> None:
+        while True:
+            try:
+                forgotten = await store.forget_updates(self._sessions, KEEP_UPDATE_IDS)
+                if forgotten:
+                    log.info("forgot %d processed Telegram update ids", forgotten)
+            except Exception as exc:  # noqa: BLE001 - pruning is housekeeping; it tries again later
+                log.warning("could not prune processed Telegram update ids: %r", exc)
+            await asyncio.sleep(PRUNE_EVERY_S)
+
+    async def process(self, update: Update) -> None:
+        """One update from the webhook; handler errors go to the error handler, not to the caller."""
+        await self.application.process_update(update)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._queue is not None:
+            self._pubsub.unsubscribe(outbound.TOPIC, self._queue)
+        app = self.application
+        # The webhook stays registered: Telegram keeps updates while the gateway restarts.
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        if self._token_filter is not None:
+            redaction.remove(self._token_filter)
