@@ -11,7 +11,7 @@ from bot.knowledge.retrieval import Hit, Retriever
 # Tuned on the evaluation sets (see README, "Understanding"): below ANSWER_FLOOR nothing in the
 # knowledge base matches; within CLARIFY_MARGIN of the best topic another topic is as likely.
 ANSWER_FLOOR = 0.80
-CLARIFY_MARGIN = 0.004
+CLARIFY_MARGIN = 0.003
 # ...unless the topic classifier is this sure of the best topic on its own.
 CLARIFY_UNLESS_PROBABILITY = 0.4
 # When Rasa could not tell what kind of message it was (nlu_fallback), retrieval must be surer.

@@ -110,7 +110,8 @@ class ConversationService:
         if requested:
             conversation.language, conversation.language_locked = requested, True
             return requested
-        if conversation.language_locked:
+        if conversation.language_locked or text.lstrip().startswith("/"):
+            # Button payloads ("/affirm", "/human_handoff") say nothing about the talent's language.
             return conversation.language
         lang = detect(text, conversation.language if known else None)
         conversation.language = lang
@@ -132,6 +133,9 @@ class ConversationService:
             stored += await store.add_replies(session, conversation, message.id, [notice], role="system")
         for m in stored:
             await self._pubsub.publish(conversation.id, {"type": "message", "message": message_view(m)})
+        if conversation.handoff_state in ("queued", "active"):
+            for m in stored:
+                await self._handoff.talent_reply(conversation, m)
         handoff = await self._handoff.handoff_view(session, conversation)
         await self._pubsub.publish(conversation.id, {"type": "handoff", **handoff})
         return Outcome([reply_view(m) for m in stored], conversation.language, handoff)

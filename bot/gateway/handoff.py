@@ -111,6 +111,11 @@ class HandoffService:
         if conversation.handoff_state == "queued":
             await self._pubsub.publish(events.AGENTS, {"type": "queue"})
 
+    async def talent_reply(self, conversation: Conversation, message: Message) -> None:
+        """What the talent was told while waiting (queue place, privacy notice) also shows in the console."""
+        await self._pubsub.publish(events.AGENTS, {"type": "message", "conversation_id": conversation.id,
+                                                   "message": events.message_view(message, masked=True)})
+
     # The agent's side -------------------------------------------------------------------------------
 
     async def conversation_for(self, session: AsyncSession, agent: Agent, conversation_id: str,

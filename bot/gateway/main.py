@@ -4,6 +4,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from bot.gateway import db, errors
@@ -13,6 +14,7 @@ from bot.gateway.limits import BodySizeLimit, LoginThrottle
 from bot.gateway.pubsub import PubSub
 from bot.gateway.rasa import RasaClient
 from bot.gateway.routes import agent, conversations, health, pages, telegram
+from bot.gateway.security import SecurityHeaders
 from bot.gateway.settings import GatewaySettings
 
 
@@ -49,11 +51,22 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         version="0.1.0",
         description="The conversation API of the website widget and every other client.",
         lifespan=lifespan,
+        # The interactive docs are for developers; production serves only the OpenAPI JSON.
+        docs_url=None if settings.environment == "production" else "/docs",
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.login_throttle = LoginThrottle()
     errors.install(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Telegram sends whole updates (up to 4096 characters of text plus entities and a quoted message).
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       per_path={"/telegram/webhook": 262_144})
+    if settings.allowed_origins:
+        # The widget on the House's own site calls the API cross-origin; only listed sites may.
+        app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"], max_age=600)
+    app.add_middleware(SecurityHeaders, hsts=settings.environment == "production")
     app.include_router(conversations.router)
     app.include_router(agent.router)
     app.include_router(telegram.router)

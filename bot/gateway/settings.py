@@ -1,6 +1,7 @@
 """The gateway's settings: environment variables with the IHS_ prefix (see README, "Settings")."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -50,8 +51,14 @@ class GatewaySettings(BaseSettings):
     def _secrets_in_production(self) -> GatewaySettings:
         if self.environment == "production" and not self.rasa_token:
             raise ValueError("IHS_RASA_TOKEN must be set when IHS_ENVIRONMENT=production")
-        if self.telegram_token and self.telegram_mode == "webhook" and not self.telegram_secret_token:
-            raise ValueError("IHS_TELEGRAM_SECRET_TOKEN must be set when IHS_TELEGRAM_MODE=webhook")
+        if self.telegram_token and self.telegram_mode == "webhook":
+            if not self.telegram_secret_token:
+                raise ValueError("IHS_TELEGRAM_SECRET_TOKEN must be set when IHS_TELEGRAM_MODE=webhook")
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.telegram_secret_token):
+                raise ValueError("IHS_TELEGRAM_SECRET_TOKEN may only hold 1-256 of A-Z a-z 0-9 _ - "
+                                 "(Telegram's rule)")
+            if not self.telegram_webhook_url:
+                raise ValueError("IHS_TELEGRAM_WEBHOOK_URL must be set when IHS_TELEGRAM_MODE=webhook")
         if self.cookie_secure is None:
             self.cookie_secure = self.environment == "production"
         return self

@@ -112,5 +112,6 @@ async def handoffs(session: AsyncSession, agent_id: int | None) -> list[Conversa
 
 async def last_user_message(session: AsyncSession, conversation_id: str) -> Message | None:
     result = await session.execute(select(Message).where(
-        Message.conversation_id == conversation_id, Message.role == "user").order_by(Message.id.desc()).limit(1))
+        Message.conversation_id == conversation_id, Message.role == "user",
+        ~Message.text.startswith("/")).order_by(Message.id.desc()).limit(1))
     return result.scalar_one_or_none()

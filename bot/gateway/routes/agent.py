@@ -84,12 +84,12 @@ async def me(login: CurrentAgent) -> LoggedIn:
 
 
 @router.get("/queue")
-async def queue(login: CurrentAgent, request: Request, settings: Settings) -> dict:
+async def queue(login: CurrentAgent, request: Request, settings: Settings, lang: str = "en") -> dict:
     """Talents waiting for a person (oldest first) and the conversations the agent has (all, for supervisors)."""
     async with request.app.state.sessions() as session:
         mine = None if login.agent.role == "supervisor" else login.agent.id
         conversations = await store.handoffs(session, mine)
-        items = [await _item(session, c) for c in conversations]
+        items = [await _item(session, c, lang if lang in ("en", "sv") else "en") for c in conversations]
         online = await accounts.agents_online(session, dt.timedelta(minutes=settings.agent_idle_minutes))
     return {"queued": [i for i in items if i["state"] == "queued"],
             "active": [i for i in items if i["state"] == "active"], "agents_online": online}
@@ -269,7 +269,7 @@ def _same_origin(origin: str, websocket: WebSocket, allowed: list[str]) -> bool:
     return origin in allowed or origin in (f"http://{host}", f"https://{host}")
 
 
-async def _item(session, conversation: Conversation) -> dict:  # noqa: ANN001 - an AsyncSession
+async def _item(session, conversation: Conversation, lang: str = "en") -> dict:  # noqa: ANN001 - AsyncSession
     agent = await session.get(Agent, conversation.agent_id) if conversation.agent_id else None
     last = await store.last_user_message(session, conversation.id)
     queued_at = aware(conversation.queued_at)
@@ -279,7 +279,7 @@ async def _item(session, conversation: Conversation) -> dict:  # noqa: ANN001 - 
         "language": conversation.language,
         "channel": conversation.channel,
         "topic": conversation.topic,
-        "topic_title": summary.topic_title(conversation.topic),
+        "topic_title": summary.topic_title(conversation.topic, lang),
         "reason": conversation.handoff_reason,
         "queued_at": queued_at.isoformat() if queued_at else None,
         "waiting_seconds": int((utcnow() - queued_at).total_seconds()) if queued_at else 0,
@@ -303,8 +303,8 @@ async def _detail(request: Request, agent: Agent, conversation_id: str, handoff:
         notes = list((await session.execute(
             Note.__table__.select().where(Note.conversation_id == conversation_id).order_by(Note.id))).mappings())
         names = {a.id: a.display_name for a in await accounts.list_agents(session)}
-        item = await _item(session, conversation)
-    lang = lang if lang in ("en", "sv") else "en"
+        lang = lang if lang in ("en", "sv") else "en"
+        item = await _item(session, conversation, lang)
     return {
         "conversation": item,
         "messages": transcript,

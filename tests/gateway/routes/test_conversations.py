@@ -89,7 +89,17 @@ def test_openapi_page_and_demo_page_are_served(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     assert "/api/v1/conversations/{conversation_id}/messages" in schema["paths"]
     page = client.get("/")
-    assert page.status_code == 200 and 'role="log"' in page.text
+    assert page.status_code == 200 and "/widget.js" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "unsafe-inline" not in page.headers["content-security-policy"]
+
+
+def test_every_response_carries_security_headers(client: TestClient) -> None:
+    for path in ("/", "/console", "/widget.js", "/api/v1/conversations/x/messages"):
+        response = client.get(path)
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["referrer-policy"] == "no-referrer", path
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
 
 
 def test_production_requires_the_rasa_token() -> None:
