@@ -14,6 +14,7 @@ from bot.gateway import accounts, store
 from bot.gateway.conversation import ConversationService
 from bot.gateway.handoff import HandoffService
 from bot.gateway.models import Agent, AgentSession, Conversation
+from bot.gateway.ratelimit import RateLimits
 from bot.gateway.settings import GatewaySettings
 
 _bearer = HTTPBearer(auto_error=False, description="The token returned when the conversation was created.")
@@ -27,7 +28,12 @@ def _service(request: Request) -> ConversationService:
     return request.app.state.conversations
 
 
+def _rate_limits(request: Request) -> RateLimits:
+    return request.app.state.rate_limits
+
+
 Settings = Annotated[GatewaySettings, Depends(_settings)]
+Limits = Annotated[RateLimits, Depends(_rate_limits)]
 Service = Annotated[ConversationService, Depends(_service)]
 
 

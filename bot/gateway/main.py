@@ -13,6 +13,7 @@ from bot.gateway.handoff import HandoffService
 from bot.gateway.limits import BodySizeLimit, LoginThrottle
 from bot.gateway.pubsub import PubSub
 from bot.gateway.rasa import RasaClient
+from bot.gateway.ratelimit import RateLimits
 from bot.gateway.routes import agent, conversations, health, pages, telegram
 from bot.gateway.security import SecurityHeaders
 from bot.gateway.settings import GatewaySettings
@@ -57,6 +58,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.login_throttle = LoginThrottle()
+    app.state.rate_limits = RateLimits(settings.rate_per_conversation, settings.rate_per_client, settings.redis_url)
     errors.install(app)
     # Telegram sends whole updates (up to 4096 characters of text plus entities and a quoted message).
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,

@@ -37,7 +37,13 @@ class GatewaySettings(BaseSettings):
     agent_idle_minutes: float = Field(default=30.0, gt=0)
     # Session cookies are Secure in production (behind HTTPS); plain http works on 127.0.0.1 in development.
     cookie_secure: bool | None = None
+    # Sites that may embed the widget and call the API cross-origin (CORS, websocket Origin).
     allowed_origins: list[str] = []
+    # Rate limits ("N/second|minute|hour"), per conversation and per client address.
+    rate_per_conversation: str = "30/minute"
+    rate_per_client: str = "600/minute"
+    # Shared state for several gateway replicas (rate limits, pub/sub, Telegram de-duplication).
+    redis_url: str | None = None
 
     # Telegram: off without a token. Webhook mode needs webhook_url and a secret; polling is for development.
     telegram_token: str | None = None

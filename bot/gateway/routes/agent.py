@@ -26,6 +26,7 @@ from bot.gateway.deps import (
 from bot.gateway.handoff import HandoffError, aware
 from bot.gateway.limits import LoginThrottle
 from bot.gateway.models import Agent, AuditEntry, Conversation, Note, Ticket, utcnow
+from bot.gateway.routes.conversations import origin_allowed
 from bot.privacy import redact
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
@@ -217,8 +218,7 @@ async def deactivate_agent(username: str, login: Supervisor, request: Request) -
 async def agent_events(websocket: WebSocket) -> None:
     """Queue changes, messages of handed-off conversations, notes and handoff states, as they happen."""
     settings = websocket.app.state.settings
-    origin = websocket.headers.get("origin")
-    if origin and not _same_origin(origin, websocket, settings.allowed_origins):
+    if not origin_allowed(websocket, []):  # the console is served by the gateway itself
         await websocket.close(code=4403, reason="origin not allowed")
         return
     try:
@@ -262,11 +262,6 @@ async def _drain(websocket: WebSocket) -> None:
     with contextlib.suppress(WebSocketDisconnect):
         while True:
             await websocket.receive_text()
-
-
-def _same_origin(origin: str, websocket: WebSocket, allowed: list[str]) -> bool:
-    host = websocket.headers.get("host", "")
-    return origin in allowed or origin in (f"http://{host}", f"https://{host}")
 
 
 async def _item(session, conversation: Conversation, lang: str = "en") -> dict:  # noqa: ANN001 - AsyncSession

@@ -4,9 +4,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from fastapi import APIRouter, HTTPException, Response, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, HTTPException, Request, Response, WebSocket, WebSocketDisconnect, status
 
-from bot.gateway.deps import AuthorizedConversation, Service, Settings, authorize
+from bot.gateway.deps import AuthorizedConversation, Limits, Service, Settings, authorize
 from bot.gateway.schemas import (
     ConversationCreated,
     ErrorBody,
@@ -26,14 +26,16 @@ _ERRORS = {
     404: {"model": ErrorBody, "description": "Unknown conversation"},
     413: {"model": ErrorBody, "description": "Message over the size limit"},
     422: {"model": ErrorBody, "description": "Invalid field"},
+    429: {"model": ErrorBody, "description": "Over the rate limit (see Retry-After)"},
 }
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ConversationCreated,
-             responses={k: _ERRORS[k] for k in (400, 422)})
-async def create_conversation(service: Service, settings: Settings,
+             responses={k: _ERRORS[k] for k in (400, 422, 429)})
+async def create_conversation(service: Service, settings: Settings, limits: Limits, request: Request,
                               body: NewConversation | None = None) -> ConversationCreated:
     """Start a conversation; the returned token authorises everything else about it."""
+    await limits.check(client=_client(request))
     body = body or NewConversation()
     conversation, token = await service.create(body.language, body.channel, settings.default_language)
     return ConversationCreated(conversation_id=conversation.id, token=token)
@@ -41,8 +43,9 @@ async def create_conversation(service: Service, settings: Settings,
 
 @router.post("/{conversation_id}/messages", response_model=MessageReplies, responses=_ERRORS)
 async def post_message(conversation: AuthorizedConversation, body: NewMessage, service: Service,
-                       settings: Settings) -> MessageReplies:
+                       settings: Settings, limits: Limits, request: Request) -> MessageReplies:
     """Send the talent's message; the bot's replies come back in the response (and over the websocket)."""
+    await limits.check(client=_client(request), conversation_id=conversation.id)
     if len(body.text) > settings.max_message_chars:
         raise HTTPException(413, f"The message is longer than {settings.max_message_chars} characters.")
     outcome = await service.post(conversation.id, body.text, body.language, body.client_message_id)
@@ -75,6 +78,10 @@ async def delete_conversation(conversation: AuthorizedConversation, service: Ser
 @router.websocket("/{conversation_id}/ws")
 async def conversation_events(websocket: WebSocket, conversation_id: str, token: str = "") -> None:
     """Pushed events: messages (bot, agent), typing and handoff state. Authorise with ?token=."""
+    settings = websocket.app.state.settings
+    if not origin_allowed(websocket, settings.allowed_origins):
+        await websocket.close(code=4403, reason="origin not allowed")
+        return
     try:
         await authorize(websocket.app.state.sessions, conversation_id, token)
     except HTTPException as exc:
@@ -84,7 +91,7 @@ async def conversation_events(websocket: WebSocket, conversation_id: str, token:
     queue = pubsub.subscribe(conversation_id)
     await websocket.accept()
     try:
-        receiver = asyncio.create_task(_drain(websocket))
+        receiver = asyncio.create_task(_drain(websocket, settings.max_body_bytes))
         while not receiver.done():
             getter = asyncio.create_task(queue.get())
             done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
@@ -104,8 +111,26 @@ async def conversation_events(websocket: WebSocket, conversation_id: str, token:
             receiver.cancel()
 
 
-async def _drain(websocket: WebSocket) -> None:
-    """Read (and ignore) what the client sends, so a disconnect is noticed."""
+async def _drain(websocket: WebSocket, max_bytes: int) -> None:
+    """Read (and ignore) what the client sends, so a disconnect is noticed; oversized frames close it."""
     with contextlib.suppress(WebSocketDisconnect):
         while True:
-            await websocket.receive_text()
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                return
+            size = len(frame.get("text") or "") + len(frame.get("bytes") or b"")
+            if size > max_bytes:
+                await websocket.close(code=1009, reason="message too big")
+                return
+
+
+def origin_allowed(websocket: WebSocket, allowed: list[str]) -> bool:
+    """Browsers always send Origin: only the gateway's own pages and the allow-listed sites may connect.
+    Clients without an Origin (not a browser) cannot carry a victim's credentials, so they pass."""
+    origin = websocket.headers.get("origin")
+    host = websocket.headers.get("host", "")
+    return origin is None or origin in allowed or origin in (f"http://{host}", f"https://{host}")
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

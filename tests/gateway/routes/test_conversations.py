@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from bot.gateway.main import create_app
 from bot.gateway.settings import GatewaySettings
@@ -105,3 +106,43 @@ def test_every_response_carries_security_headers(client: TestClient) -> None:
 def test_production_requires_the_rasa_token() -> None:
     with pytest.raises(ValueError, match="IHS_RASA_TOKEN"):
         GatewaySettings(environment="production", rasa_token=None)
+
+
+def test_over_the_rate_limit_a_conversation_gets_429_with_retry_after(tmp_path: Path) -> None:
+    settings = GatewaySettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'g.db'}",
+                               rasa_url=f"http://127.0.0.1:{_closed_port()}", rasa_timeout_s=0.5,
+                               rate_per_conversation="2/minute")
+    with TestClient(create_app(settings)) as client:
+        cid, auth = _conversation(client)
+        for _ in range(2):
+            assert client.post(f"/api/v1/conversations/{cid}/messages", headers=auth,
+                               json={"text": "hello"}).status_code == 200
+        refused = client.post(f"/api/v1/conversations/{cid}/messages", headers=auth, json={"text": "hello"})
+        assert refused.status_code == 429
+        assert 0 < int(refused.headers["Retry-After"]) <= 60
+        assert "conversation" in refused.json()["detail"]
+        other, other_auth = _conversation(client)
+        assert client.post(f"/api/v1/conversations/{other}/messages", headers=other_auth,
+                           json={"text": "hello"}).status_code == 200, "other conversations are not held up"
+
+
+def test_too_many_new_conversations_from_one_client_get_429(tmp_path: Path) -> None:
+    settings = GatewaySettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'g.db'}",
+                               rasa_url=f"http://127.0.0.1:{_closed_port()}", rate_per_client="3/minute")
+    with TestClient(create_app(settings)) as client:
+        codes = [client.post("/api/v1/conversations", json={}).status_code for _ in range(4)]
+    assert codes == [201, 201, 201, 429]
+
+
+def test_websocket_from_a_foreign_origin_is_refused_and_an_oversized_frame_closes_it(client: TestClient) -> None:
+    cid, auth = _conversation(client)
+    token = auth["Authorization"].split()[1]
+    with pytest.raises(WebSocketDisconnect) as foreign, client.websocket_connect(
+            f"/api/v1/conversations/{cid}/ws?token={token}", headers={"Origin": "https://evil.example"}) as ws:
+        ws.receive_json()
+    assert foreign.value.code == 4403
+    with pytest.raises(WebSocketDisconnect) as too_big, client.websocket_connect(
+            f"/api/v1/conversations/{cid}/ws?token={token}", headers={"Origin": "http://testserver"}) as ws:
+        ws.send_text("x" * 20_000)
+        ws.receive_json()
+    assert too_big.value.code == 1009
