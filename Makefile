@@ -19,6 +19,8 @@ export ACTIONS_PORT ?= 5055
 export IHS_RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export PYTHONUNBUFFERED := 1
+# Rasa's tracker store (endpoints.yml): a SQLite file, so conversations survive a restart of Rasa.
+export RASA_TRACKER_DB ?= $(CURDIR)/var/rasa-tracker.db
 # Rasa reads its telemetry setting from here; the product sends nothing anywhere.
 export RASA_TELEMETRY_ENABLED := false
 

@@ -1,6 +1,7 @@
 """Fixtures shared by the tests: the real stack for end-to-end tests, and a conversation client."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Iterator
@@ -30,8 +31,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, telegram_api: FakeBotApi) ->
     telegram = {"IHS_TELEGRAM_TOKEN": telegram_api.token, "IHS_TELEGRAM_BASE_URL": telegram_api.base_url,
                 "IHS_TELEGRAM_MODE": "webhook", "IHS_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
                 "IHS_TELEGRAM_SECRET_TOKEN": secrets.token_urlsafe(24)}
+    # The widget's browser tests embed it on a page of another origin, served on this port.
+    widget_host = {"IHS_ALLOWED_ORIGINS": json.dumps([f"http://localhost:{18090 + offset}"])}
     running = Stack(tmp_path_factory.mktemp("stack"), port=port, rasa_port=15005 + offset,
-                    actions_port=15055 + offset, extra_env=telegram)
+                    actions_port=15055 + offset, extra_env=telegram | widget_host)
     running.start()
     yield running
     running.stop()

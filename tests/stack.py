@@ -29,6 +29,7 @@ class Stack:
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
             "IHS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'gateway.db'}",
             "RASA_TOKEN": secrets.token_hex(16),
+            "RASA_TRACKER_DB": str(workdir / "rasa-tracker.db"),
             "RASA_TELEMETRY_ENABLED": "false",
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),
@@ -69,3 +70,46 @@ class Stack:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def process_of(stack: Stack, name: str) -> int:
+    """The pid of the running program (not its supervisor) of one Procfile process: rasa, actions, gateway."""
+    marker = {"rasa": "rasa run", "actions": "rasa_sdk", "gateway": "bot.gateway"}[name]
+    assert stack._process is not None
+    tree, todo = _children(), [stack._process.pid]
+    while todo:
+        pid = todo.pop()
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if Path(argv[0].decode()).name.startswith("python") and marker in b" ".join(argv).decode():
+            return pid
+        todo += tree.get(pid, [])
+    raise LookupError(f"no running {name} process under the stack")
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a program and everything it started, as a crash of the machine's OOM killer would."""
+    tree, todo, victims = _children(), [pid], []
+    while todo:
+        current = todo.pop()
+        victims.append(current)
+        todo += tree.get(current, [])
+    for victim in victims:
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

@@ -40,7 +40,7 @@ class Outcome:
 
 def reply_view(message: Message) -> dict:
     payload = message.payload or {}
-    return {"id": message.id, "text": message.text, "buttons": payload.get("buttons") or [],
+    return {"id": message.id, "role": message.role, "text": message.text, "buttons": payload.get("buttons") or [],
             "sources": payload.get("sources") or [], "meta": payload.get("meta") or {}}
 
 

@@ -1,13 +1,14 @@
 """Builds the gateway app."""
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from bot.gateway import db, errors
+from bot.gateway import db, errors, retention
 from bot.gateway.conversation import ConversationService
 from bot.gateway.handoff import HandoffService
 from bot.gateway.limits import BodySizeLimit, LoginThrottle
@@ -39,9 +40,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             app.state.telegram = TelegramChannel(settings, app.state.sessions, app.state.conversations,
                                                  app.state.pubsub)
             await app.state.telegram.start()
+        retention_job = asyncio.create_task(retention.run_forever(
+            app.state.sessions, app.state.rasa, settings.retention_days, settings.retention_interval_s))
         try:
             yield
         finally:
+            retention_job.cancel()
             if app.state.telegram is not None:
                 await app.state.telegram.stop()
             await app.state.rasa.close()
@@ -67,7 +71,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # The widget on the House's own site calls the API cross-origin; only listed sites may.
         app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type"], max_age=600)
+                           allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"],
+                           max_age=600)
     app.add_middleware(SecurityHeaders, hsts=settings.environment == "production")
     app.include_router(conversations.router)
     app.include_router(agent.router)

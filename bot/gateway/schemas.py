@@ -61,6 +61,7 @@ class Meta(BaseModel):
 
 class Reply(BaseModel):
     id: int | None = None
+    role: Literal["bot", "system", "agent"] = "bot"  # system: a notice from the service, not the bot's answer
     text: str
     buttons: list[Button] = []
     sources: list[SourceLink] = []

@@ -37,6 +37,9 @@ class GatewaySettings(BaseSettings):
     agent_idle_minutes: float = Field(default=30.0, gt=0)
     # Session cookies are Secure in production (behind HTTPS); plain http works on 127.0.0.1 in development.
     cookie_secure: bool | None = None
+    # Conversations and call-back tickets are deleted this many days after their last message.
+    retention_days: float = Field(default=30, gt=0)
+    retention_interval_s: float = Field(default=3600, gt=0)
     # Sites that may embed the widget and call the API cross-origin (CORS, websocket Origin).
     allowed_origins: list[str] = []
     # Rate limits ("N/second|minute|hour"), per conversation and per client address.

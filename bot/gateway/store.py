@@ -10,7 +10,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.gateway.models import Conversation, Message
+from bot.gateway.models import Conversation, Message, utcnow
 
 
 def hash_token(token: str) -> str:
@@ -52,6 +52,7 @@ async def add_user_message(session: AsyncSession, conversation: Conversation, te
     """Store the message before anything processes it; None if that client id is already stored."""
     message = Message(conversation_id=conversation.id, role="user", text=text, payload={},
                       client_message_id=client_message_id, language=language)
+    conversation.updated_at = utcnow()  # retention counts from the talent's last message
     session.add(message)
     try:
         await session.commit()

@@ -123,6 +123,18 @@ async def agent_message(conversation_id: str, body: Text, login: CheckedAgent, h
     return events.message_view(message)
 
 
+@router.post("/conversations/{conversation_id}/typing", status_code=status.HTTP_204_NO_CONTENT)
+async def agent_typing(conversation_id: str, login: CheckedAgent, handoff: Handoff, request: Request) -> Response:
+    """Tell the talent the agent is writing (the widget shows a typing indicator)."""
+    async with request.app.state.sessions() as session:
+        try:
+            conversation = await handoff.conversation_for(session, login.agent, conversation_id, write=True)
+        except HandoffError as exc:
+            _raise(exc)
+    await events.to_talent(request.app.state.pubsub, conversation, {"type": "typing", "role": "agent"})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.post("/conversations/{conversation_id}/notes", status_code=status.HTTP_201_CREATED)
 async def add_note(conversation_id: str, body: Text, login: CheckedAgent, handoff: Handoff) -> dict:
     """A private note for agents; the talent never sees it."""

@@ -1,10 +1,10 @@
-"""The pages the gateway serves: the demo page, the widget's script and the agent console."""
+"""The pages the gateway serves: the demo page, the widget's script, the agent console and the privacy page."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 router = APIRouter(include_in_schema=False)
@@ -26,3 +26,10 @@ async def widget_script() -> FileResponse:
 async def console_page() -> FileResponse:
     return FileResponse(STATIC / "console" / "index.html", media_type="text/html",
                         headers={"Cache-Control": "no-store"})
+
+
+@router.get("/privacy")
+async def privacy_page(request: Request) -> HTMLResponse:
+    days = request.app.state.settings.retention_days
+    page = (STATIC / "privacy.html").read_text(encoding="utf-8")
+    return HTMLResponse(page.replace("{{retention_days}}", f"{days:g}"))
