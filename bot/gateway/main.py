@@ -12,7 +12,7 @@ from bot.gateway import db, errors, retention
 from bot.gateway.conversation import ConversationService
 from bot.gateway.handoff import HandoffService
 from bot.gateway.limits import BodySizeLimit, LoginThrottle
-from bot.gateway.pubsub import PubSub
+from bot.gateway.pubsub import make_pubsub
 from bot.gateway.rasa import RasaClient
 from bot.gateway.ratelimit import RateLimits
 from bot.gateway.routes import agent, conversations, health, pages, telegram
@@ -28,8 +28,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         engine = db.make_engine(settings.database_url)
         await db.upgrade(engine)
         app.state.sessions = db.sessionmaker(engine)
-        app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s)
-        app.state.pubsub = PubSub()
+        app.state.rasa = RasaClient(settings.rasa_urls or settings.rasa_url, settings.rasa_token,
+                                    settings.rasa_timeout_s)
+        app.state.pubsub = make_pubsub(settings.redis_url)
+        await app.state.pubsub.start()
         app.state.handoff = HandoffService(app.state.sessions, app.state.rasa, app.state.pubsub, settings)
         app.state.conversations = ConversationService(app.state.sessions, app.state.rasa, app.state.pubsub,
                                                       app.state.handoff)
@@ -48,6 +50,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             retention_job.cancel()
             if app.state.telegram is not None:
                 await app.state.telegram.stop()
+            await app.state.pubsub.close()
             await app.state.rasa.close()
             await engine.dispose()
 

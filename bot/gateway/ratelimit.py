@@ -16,7 +16,8 @@ from limits.storage import storage_from_string
 
 class RateLimits:
     def __init__(self, per_conversation: str, per_client: str, redis_url: str | None = None) -> None:
-        storage = storage_from_string(f"async+{redis_url}") if redis_url else MemoryStorage()
+        storage = (storage_from_string(f"async+{redis_url}", implementation="redispy", key_prefix="ihs:limits")
+                   if redis_url else MemoryStorage())
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_conversation = parse(per_conversation)
         self._per_client = parse(per_client)

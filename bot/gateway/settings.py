@@ -19,6 +19,8 @@ class GatewaySettings(BaseSettings):
     port: int = 8000
     database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'gateway.db'}"
     rasa_url: str = "http://127.0.0.1:5005"
+    # Several Rasa replicas (overrides rasa_url): each conversation sticks to one of them.
+    rasa_urls: list[str] = []
     # Rasa's HTTP API token; required in production, where the default would be a known secret.
     rasa_token: str | None = None
     rasa_timeout_s: float = Field(default=4.0, gt=0)
