@@ -41,6 +41,8 @@ class Cluster:
             "RASA_TRACKER_DB": self.tracker_db,
             "IHS_DATABASE_URL": f"{PG.replace('postgresql://', 'postgresql+asyncpg://')}/{self.gateway_db}",
             "IHS_REDIS_URL": REDIS,
+            # This test is about losing nothing, not about speed on a machine shared with other tests.
+            "IHS_RASA_TIMEOUT_S": "30",
             "IHS_RASA_URLS": "[" + ",".join(f'"http://127.0.0.1:{p}"' for p in self.rasa_ports) + "]",
         }
         self.processes: dict[str, subprocess.Popen] = {}
@@ -93,6 +95,9 @@ class Cluster:
         from bot.ready import warm_up_actions
 
         warm_up_actions(f"http://127.0.0.1:{self.actions_port}")
+        for port in self.rasa_ports:  # each replica's first message loads its policies
+            httpx.post(f"http://127.0.0.1:{port}/webhooks/rest/webhook", timeout=120,
+                       json={"sender": f"warm-up-{port}", "message": "hello", "metadata": {"language": "en"}})
 
     def kill(self, name: str) -> None:
         os.killpg(self.processes[name].pid, signal.SIGKILL)

@@ -30,6 +30,10 @@ class Stack:
             "IHS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'gateway.db'}",
             "RASA_TOKEN": secrets.token_hex(16),
             "RASA_TRACKER_DB": str(workdir / "rasa-tracker.db"),
+            # Browsers and other stacks share 2 cores during the tests; the product's 4 s would turn a
+            # slow moment into an "unavailable" reply that no assertion is about. Faults are refused
+            # connections, which are immediate whatever this is.
+            "IHS_RASA_TIMEOUT_S": "10",
             "RASA_TELEMETRY_ENABLED": "false",
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),

@@ -72,7 +72,7 @@ def _first_steps(talent: Talent) -> None:
 
 def test_two_gateways_and_two_rasa_replicas_lose_nothing_when_a_gateway_dies(cluster: Cluster) -> None:
     talents = [Talent(cluster, i % 2) for i in range(CONVERSATIONS)]
-    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
         list(pool.map(_first_steps, talents))
 
     create_agent(SimpleNamespace(env=cluster.env), "scale-agent", PASSWORD)
@@ -110,7 +110,7 @@ def test_two_gateways_and_two_rasa_replicas_lose_nothing_when_a_gateway_dies(clu
         thread.join(timeout=70)
     assert all(received[t.id] == [f"Hello {t.id[:8]}"] for t in watched), received
 
-    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
         silent = list(pool.map(lambda t: t.say("Thank you, I have a question about my case"), talents))
     assert all(not [r for r in s["replies"] if r["role"] == "bot"] for s in silent), "the bot stays silent"
     for talent in talents:
@@ -120,7 +120,7 @@ def test_two_gateways_and_two_rasa_replicas_lose_nothing_when_a_gateway_dies(clu
         assert talent.say("/rate 5")["replies"][0]["meta"]["intent"] == "rating"
         assert talent.say("How do I get a personnummer?")["replies"][0]["meta"]["outcome"] == "answer"
 
-    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
         futures = [pool.submit(last_steps, t) for t in talents]
         time.sleep(1.0)
         cluster.kill("gateway0")  # mid-flight: its talents fail over to gateway 1
