@@ -14,6 +14,9 @@ ANSWER_FLOOR = 0.80
 CLARIFY_MARGIN = 0.003
 # ...unless the topic classifier is this sure of the best topic on its own.
 CLARIFY_UNLESS_PROBABILITY = 0.4
+# ...or unless, among the close topics, the classifier gives one this much and 1.5× the next one.
+PREFERRED_PROBABILITY = 0.25
+PREFERRED_RATIO = 1.5
 # When Rasa could not tell what kind of message it was (nlu_fallback), retrieval must be surer.
 UNSURE_FLOOR = 0.83
 MAX_CANDIDATES = 3
@@ -37,6 +40,11 @@ def decide(hit: Hit, floor: float = ANSWER_FLOOR, margin: float = CLARIFY_MARGIN
     close = [t.topic for t in hit.topics[:MAX_CANDIDATES]
              if t.score >= floor and best.score - t.score <= margin]
     if len(close) > 1 and best.probability < sure:
+        # Scores this close say little; if the topic classifier clearly prefers one of them, answer it.
+        ranked = sorted((t for t in hit.topics if t.topic in close), key=lambda t: -t.probability)
+        if ranked[0].probability >= PREFERRED_PROBABILITY and \
+                ranked[0].probability >= PREFERRED_RATIO * ranked[1].probability:
+            return Decision("answer", ranked[0].topic, [ranked[0].topic], ranked[0].score)
         return Decision("clarify", None, close, best.score)
     return Decision("answer", best.topic, [best.topic], best.score)
 

@@ -15,9 +15,17 @@ def test_a_clear_best_topic_is_answered() -> None:
 
 
 def test_close_topics_are_offered_as_a_choice() -> None:
-    decision = decide(hit(("personnummer", 0.900), ("folkbokforing", 0.897), ("id-card", 0.70)))
+    decision = decide(hit(("personnummer", 0.900), ("folkbokforing", 0.898), ("id-card", 0.70)))
     assert decision.outcome == "clarify"
     assert decision.candidates == ["personnummer", "folkbokforing"]
+
+
+def test_among_close_topics_one_the_classifier_clearly_prefers_is_answered() -> None:
+    preferred = Hit([TopicScore("eu-citizens", 0.905, 0.18), TopicScore("permit-extension", 0.904, 0.30)], {})
+    decision = decide(preferred)
+    assert decision.outcome == "answer" and decision.topic == "permit-extension"
+    undecided = Hit([TopicScore("eu-citizens", 0.905, 0.25), TopicScore("permit-extension", 0.904, 0.30)], {})
+    assert decide(undecided).outcome == "clarify"
 
 
 def test_nothing_close_enough_is_a_failure() -> None:
