@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT_CASES = ROOT / "tests" / "eval" / "cases.yml"
 DEV_CASES = ROOT.parent / "shared" / "eval" / "dev.yml"
 
-# Measured: project cases hit@1 0.954, hit@3 0.980, lowest language 0.89 (ar, pl, pt); dev set hit@1 0.946,
-# hit@3 0.982, lowest language 0.60 (es: 5 topic cases, so one miss costs 0.2).
+# Measured: dev set hit@1 0.970, hit@3 0.982, lowest language 0.80 (es: 5 topic cases, so one miss costs
+# 0.2; the floor allows that one miss, which a retrained model's calibration can shift).
 PROJECT_FLOORS = {"topic_hit1": 0.92, "topic_hit3": 0.96, "per_language": 0.80}
 DEV_FLOORS = {"topic_hit1": 0.90, "topic_hit3": 0.96, "per_language": 0.60}
 # These hold everywhere: emergencies always recognised, a person offered, few confident wrong answers.
