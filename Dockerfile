@@ -9,6 +9,7 @@ RUN pip install --no-cache-dir -r requirements/rasa.txt \
 COPY config.yml domain.yml endpoints.yml credentials.yml ./
 COPY config/endpoints-postgres.yml config/
 COPY nlu_components nlu_components
+COPY rasa_plugins rasa_plugins
 COPY models models
 ENV RASA_TELEMETRY_ENABLED=false
 CMD ["sh", "-c", "rasa run --enable-api --auth-token \"$RASA_TOKEN\" -i 0.0.0.0 -p 5005 --model models --endpoints \"${RASA_ENDPOINTS:-endpoints.yml}\" --credentials credentials.yml"]

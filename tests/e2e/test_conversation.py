@@ -78,11 +78,17 @@ def test_transcript_keeps_the_order_of_the_conversation(talent: Talent) -> None:
     assert roles[0] == "user" and roles[1] == "bot" and roles[2] == "user" and roles[3] == "bot"
 
 
-def test_erased_conversation_is_gone(api: httpx.Client) -> None:
+def test_erased_conversation_is_gone_from_the_gateway_and_from_rasas_tracker_store(stack, api: httpx.Client) -> None:
+    import sqlite3
+
     talent = Talent(api)
-    talent.say("Hello")
+    talent.say("Hello, my name is Testperson")
+    trackers = sqlite3.connect(stack.env["RASA_TRACKER_DB"])
+    count = "SELECT count(*) FROM events WHERE sender_id = ?"
+    assert trackers.execute(count, (talent.id,)).fetchone()[0] > 0
     assert api.delete(f"/api/v1/conversations/{talent.id}", headers=talent.headers).status_code == 204
     assert api.get(f"/api/v1/conversations/{talent.id}/messages", headers=talent.headers).status_code == 404
+    assert trackers.execute(count, (talent.id,)).fetchone()[0] == 0, "Rasa's rows of the talent must go too"
 
 
 def test_websocket_pushes_the_replies(stack, talent: Talent) -> None:

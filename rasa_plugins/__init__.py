@@ -1,0 +1,1 @@
+"""Extensions that Rasa loads by module path (endpoints.yml)."""
