@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
 import threading
 import time
 import uuid
@@ -25,7 +26,8 @@ PASSWORD = "scale out test password"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    running = Cluster(Path(tmp_path_factory.mktemp("cluster")))
+    offset = int(os.environ.get("IHS_TEST_PORT_OFFSET", "0"))
+    running = Cluster(Path(tmp_path_factory.mktemp("cluster")), base_port=19000 + offset)
     running.start()
     yield running
     running.stop()
