@@ -26,6 +26,14 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
+            # SQLAlchemy starts transactions itself (below), as BEGIN IMMEDIATE.
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(connection) -> None:  # noqa: ANN001 - a sync Connection
+            # A deferred transaction that reads and then writes fails at once ("database is locked") when
+            # another writer got in between; taking the write lock at the start makes it wait its turn.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
     return engine
 
 

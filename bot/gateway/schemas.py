@@ -102,8 +102,13 @@ class ErrorBody(BaseModel):
     detail: str
 
 
+# Row ids are INTEGER columns (32-bit in PostgreSQL): a number outside them names no row, and the database
+# driver would fail on it, so it is an invalid field rather than an unknown id.
+MAX_ID = 2**31 - 1
+
+
 class Feedback(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message_id: int
+    message_id: int = Field(ge=1, le=MAX_ID)
     value: Literal["up", "down"]

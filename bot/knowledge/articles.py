@@ -74,7 +74,9 @@ def parse_article(text: str, path: Path | str, topics: dict[str, dict] | None = 
         raise ArticleError(path, None, "no YAML front matter between '---' lines at the top")
     try:
         meta = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        # PyYAML builds dates itself: an impossible one (2026-02-30) is a ValueError, not a YAMLError;
+        # deeply nested brackets exhaust its recursive composer.
         raise ArticleError(path, None, f"front matter is not valid YAML: {exc}") from exc
     if not isinstance(meta, dict):
         raise ArticleError(path, None, "front matter must be a mapping of fields")
@@ -174,7 +176,10 @@ def _sources(meta: dict, path: Path | str) -> tuple[Source, ...]:
         title, url = item.get("title"), item.get("url")
         if not isinstance(title, str) or not title.strip():
             raise ArticleError(path, f"sources[{i}].title", f"must be a non-empty text, got {title!r}")
-        parsed = urlparse(url) if isinstance(url, str) else None
+        try:
+            parsed = urlparse(url) if isinstance(url, str) else None
+        except ValueError:  # e.g. an unclosed IPv6 address, "https://[::1"
+            parsed = None
         if not parsed or parsed.scheme != "https" or not parsed.netloc or " " in url:
             raise ArticleError(path, f"sources[{i}].url", f"must be a well-formed https URL, got {url!r}")
         result.append(Source(title=title.strip(), url=url.strip()))

@@ -15,10 +15,12 @@ from stdnum import iban, luhn
 
 KINDS = ("personnummer", "email", "iban", "bank_account", "passport", "phone")
 
-_PERSONNUMMER = re.compile(r"(?<![\d\w])(\d{2})?(\d{2})(\d{2})(\d{2})\s?([-+])?\s?(\d{4})(?![\d\w])")
+# Not after a digit (a longer number) but after a letter is fine: "anna@ex.se811228-9874" must not leak.
+_PERSONNUMMER = re.compile(r"(?<!\d)(\d{2})?(\d{2})(\d{2})(\d{2})\s?([-+])?\s?(\d{4})(?![\d\w])")
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?\b", re.IGNORECASE)
 # Swedish clearing number (4 digits, Swedbank 5 starting with 8) then the account: 7 to 10 digits.
+_DATE = re.compile(r"(?:19|20)\d{2}-[01]\d-[0-3]\d")
 _BANK_ACCOUNT = re.compile(r"(?<![\d\w])([1-9]\d{3}(?:-\d)?|8\d{4})[\s,-]\s?(\d(?:[\s-]?\d){6,9})(?![\d\w])")
 _PASSPORT_WORD = re.compile(
     r"pass(?:port|nummer|nr|ie)?|паспорт\w*|паспорт|جواز|گذرنامه|پاسپورت|护照|護照|pasaporte|passaporte|"
@@ -58,15 +60,23 @@ def _personnummer(text: str) -> list[Finding]:
 
 
 def _ibans(text: str) -> list[Finding]:
-    return [Finding("iban", m.start(), m.end()) for m in _IBAN.finditer(text)
-            if iban.is_valid(m.group())]
+    found = []
+    for m in _IBAN.finditer(text):
+        candidate = m.group()
+        # The pattern may run on into the next short word ("… 7466 and"): drop trailing groups until valid.
+        while candidate and not iban.is_valid(candidate):
+            head, _, _tail = candidate.rpartition(" ")
+            candidate = head if head else ""
+        if len(candidate.replace(" ", "")) >= 15:
+            found.append(Finding("iban", m.start(), m.start() + len(candidate)))
+    return found
 
 
 def _bank_accounts(text: str) -> list[Finding]:
     found = []
     for m in _BANK_ACCOUNT.finditer(text):
         clearing = int(m.group(1)[:4])
-        if 1100 <= clearing <= 9969:
+        if 1100 <= clearing <= 9969 and not _DATE.search(m.group()):
             found.append(Finding("bank_account", m.start(), m.end()))
     return found
 
@@ -84,15 +94,38 @@ def _phones(text: str) -> list[Finding]:
     return found
 
 
+# Arabic-Indic, Persian, Devanagari, Bengali and full-width digits count as the digits they are; each is
+# one character, so positions in the text stay the same.
+_DIGITS = {ord(c): str(i) for block in ("٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "०१२३४५६७८९", "০১২৩৪৫৬৭৮৯", "０１２３４５６７８９")
+           for i, c in enumerate(block)}
+
+
+def _candidates(text: str) -> list[Finding]:
+    # In KINDS order: earlier kinds are the more certain.
+    return (_personnummer(text) + [Finding("email", m.start(), m.end()) for m in _EMAIL.finditer(text)]
+            + _ibans(text) + _bank_accounts(text) + _passports(text) + _phones(text))
+
+
 def find(text: str) -> list[Finding]:
-    """Personal data in `text`, as non-overlapping spans; stronger evidence wins an overlap."""
-    candidates = (_personnummer(text) + [Finding("email", m.start(), m.end()) for m in _EMAIL.finditer(text)]
-                  + _ibans(text) + _bank_accounts(text) + _passports(text) + _phones(text))
+    """Personal data in `text`, as non-overlapping spans; stronger evidence wins an overlap, and the text
+    left between the chosen spans is searched again, so a phone right after a personnummer is found too."""
+    text = text.translate(_DIGITS)
     chosen: list[Finding] = []
-    for finding in candidates:  # in KINDS order: earlier kinds are the more certain
-        if all(finding.end <= c.start or finding.start >= c.end for c in chosen):
-            chosen.append(finding)
-    return sorted(chosen, key=lambda f: f.start)
+    gaps = [(0, len(text))]
+    for _round in range(4):
+        new: list[Finding] = []
+        for start, end in gaps:
+            for f in _candidates(text[start:end]):
+                finding = Finding(f.kind, f.start + start, f.end + start)
+                if all(finding.end <= c.start or finding.start >= c.end for c in chosen + new):
+                    new.append(finding)
+        if not new:
+            break
+        chosen += new
+        chosen.sort(key=lambda f: f.start)
+        edges = [0] + [x for f in chosen for x in (f.start, f.end)] + [len(text)]
+        gaps = [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2) if edges[i + 1] - edges[i] > 5]
+    return chosen
 
 
 def redact(text: str) -> str:

@@ -6,9 +6,11 @@ import contextlib
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 import yaml
 from fastapi import APIRouter, HTTPException, Request, Response, WebSocket, WebSocketDisconnect, status
+from fastapi import Path as PathParam
 
 from bot.gateway import accounts, events, store, summary
 from bot.gateway.agent_schemas import AgentAccount, AgentView, LoggedIn, Login, Text, Transfer
@@ -27,9 +29,21 @@ from bot.gateway.handoff import HandoffError, aware
 from bot.gateway.limits import LoginThrottle
 from bot.gateway.models import Agent, AuditEntry, Conversation, Note, Ticket, utcnow
 from bot.gateway.routes.conversations import origin_allowed
+from bot.gateway.schemas import MAX_ID, ErrorBody
 from bot.privacy import redact
 
-router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
+# Every error has the body {"detail": "<one sentence>"} (bot.gateway.errors), as in the conversation API.
+_ERRORS = {
+    400: {"model": ErrorBody, "description": "Malformed request"},
+    401: {"model": ErrorBody, "description": "Not logged in, or the session has ended"},
+    403: {"model": ErrorBody, "description": "Missing X-CSRF-Token, or not allowed for this agent or role"},
+    404: {"model": ErrorBody, "description": "Unknown conversation, ticket or agent"},
+    409: {"model": ErrorBody, "description": "Not possible in the conversation's or account's current state"},
+    413: {"model": ErrorBody, "description": "Request body over the size limit"},
+    422: {"model": ErrorBody, "description": "Invalid field"},
+    429: {"model": ErrorBody, "description": "Too many failed logins (see Retry-After)"},
+}
+router = APIRouter(prefix="/api/v1/agent", tags=["agent"], responses=_ERRORS)
 CANNED = Path(__file__).resolve().parents[3] / "config" / "canned_replies.yml"
 
 
@@ -173,7 +187,8 @@ async def tickets(login: CurrentAgent, handoff: Handoff) -> dict:
 
 
 @router.post("/tickets/{ticket_id}/done")
-async def ticket_done(ticket_id: int, login: CheckedAgent, handoff: Handoff) -> dict:
+async def ticket_done(ticket_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], login: CheckedAgent,
+                      handoff: Handoff) -> dict:
     """Mark a call-back as handled."""
     try:
         return _ticket_view(await handoff.ticket_done(login.agent, ticket_id))

@@ -31,7 +31,7 @@ _ERRORS = {
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ConversationCreated,
-             responses={k: _ERRORS[k] for k in (400, 422, 429)})
+             responses={k: _ERRORS[k] for k in (400, 413, 422, 429)})
 async def create_conversation(service: Service, settings: Settings, limits: Limits, request: Request,
                               body: NewConversation | None = None) -> ConversationCreated:
     """Start a conversation; the returned token authorises everything else about it."""
