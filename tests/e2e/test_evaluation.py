@@ -8,13 +8,15 @@ are reported by `make eval`; see the README, "Understanding 14 languages".
 """
 from __future__ import annotations
 
-import asyncio
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from bot.evaluation.__main__ import load_cases, main, run_all, summarise
+from bot.evaluation.__main__ import load_cases, run_all, summarise
+from tests.asyncio_thread import run as run_async
 
 pytestmark = pytest.mark.e2e
 
@@ -42,25 +44,27 @@ def _check(summary: dict, floors: dict) -> list[str]:
 
 
 def test_project_cases_meet_the_targets(stack) -> None:
-    summary = summarise(asyncio.run(run_all(stack.url, load_cases(PROJECT_CASES), concurrency=2)))
+    summary = summarise(run_async(run_all(stack.url, load_cases(PROJECT_CASES), concurrency=2)))
     assert summary["errors"] == 0
     assert _check(summary, PROJECT_FLOORS) == [], json.dumps(summary, indent=1)
 
 
 @pytest.mark.skipif(not DEV_CASES.exists(), reason="the shared development set is not beside this checkout")
 def test_shared_dev_set_meets_the_targets(stack) -> None:
-    summary = summarise(asyncio.run(run_all(stack.url, load_cases(DEV_CASES), concurrency=2)))
+    summary = summarise(run_async(run_all(stack.url, load_cases(DEV_CASES), concurrency=2)))
     assert summary["errors"] == 0
     assert _check(summary, DEV_FLOORS) == [], json.dumps(summary, indent=1)
 
 
-def test_the_command_prints_the_figures_and_writes_per_case_json(stack, tmp_path: Path, capsys) -> None:
+def test_the_command_prints_the_figures_and_writes_per_case_json(stack, tmp_path: Path) -> None:
     cases = tmp_path / "cases.yml"
     cases.write_text('cases:\n  - {id: x1, lang: sv, text: "Hej!", expect: greet}\n'
                      '  - {id: x2, lang: en, text: "How do I apply for a Swedish ID card?", expect: id-card}\n')
     out = tmp_path / "results.json"
-    assert main([str(cases), "--url", stack.url, "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
+    command = subprocess.run([sys.executable, "-m", "bot.evaluation", str(cases), "--url", stack.url,
+                              "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert command.returncode == 0, command.stderr
+    printed = command.stdout
     assert "topic hit@1" in printed and "latency p50" in printed and "accuracy by language" in printed
     results = json.loads(out.read_text())
     assert [c["id"] for c in results["cases"]] == ["x1", "x2"]

@@ -12,7 +12,6 @@ username pattern and the 12-character password minimum, are not in the schema.)
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import socket
@@ -43,6 +42,7 @@ from bot.gateway import agents
 from bot.gateway.limits import LoginThrottle
 from bot.gateway.main import create_app
 from bot.gateway.settings import GatewaySettings
+from tests.asyncio_thread import run as run_async
 
 PASSWORD = "a long enough password"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
@@ -180,8 +180,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Confi
     url = f"sqlite+aiosqlite:///{db}"
     with pytest.MonkeyPatch.context() as env:
         env.setenv("IHS_DATABASE_URL", url)
-        asyncio.run(agents._save("ada", PASSWORD, "supervisor", "Ada"))
-        asyncio.run(agents._save("ben", PASSWORD, "agent", "Ben"))
+        run_async(agents._save("ada", PASSWORD, "supervisor", "Ada"))
+        run_async(agents._save("ben", PASSWORD, "agent", "Ben"))
     APP.target = create_app(GatewaySettings(
         database_url=url, rasa_url=f"http://127.0.0.1:{_closed_port()}", rasa_timeout_s=0.3,
         rate_per_client="100000/minute", rate_per_conversation="100000/minute"))

@@ -1,7 +1,6 @@
 """The agent API in-process: login, session cookie, CSRF, throttling, idle timeout, roles."""
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ from fastapi.testclient import TestClient
 from bot.gateway import agents
 from bot.gateway.main import create_app
 from bot.gateway.settings import GatewaySettings
+from tests.asyncio_thread import run as run_async
 
 PASSWORD = "a long enough password"
 
@@ -25,8 +25,8 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GatewaySettings
 
 @pytest.fixture
 def client(settings: GatewaySettings) -> Iterator[TestClient]:
-    asyncio.run(agents._save("ada", PASSWORD, "supervisor", "Ada"))
-    asyncio.run(agents._save("ben", PASSWORD, "agent", None))
+    run_async(agents._save("ada", PASSWORD, "supervisor", "Ada"))
+    run_async(agents._save("ben", PASSWORD, "agent", None))
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
@@ -99,7 +99,7 @@ def test_only_supervisors_manage_agents_and_a_deactivated_agent_is_logged_out(cl
 
 
 def test_an_idle_session_expires(settings: GatewaySettings) -> None:
-    asyncio.run(agents._save("ben", PASSWORD, "agent", None))
+    run_async(agents._save("ben", PASSWORD, "agent", None))
     idle = settings.model_copy(update={"agent_idle_minutes": 0.005})  # 0.3 s
     with TestClient(create_app(idle)) as client:
         _login(client)
