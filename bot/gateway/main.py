@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from bot.gateway import db, errors, retention
+from bot.gateway.arrival import ArrivalOrder, ArrivalOrderMiddleware
 from bot.gateway.conversation import ConversationService
 from bot.gateway.handoff import HandoffService
 from bot.gateway.limits import BodySizeLimit, LoginThrottle
@@ -77,6 +78,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                            allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"],
                            max_age=600)
     app.add_middleware(SecurityHeaders, hsts=settings.environment == "production")
+    # Outermost, so a message's place in its conversation's line is taken the moment it arrives.
+    app.add_middleware(ArrivalOrderMiddleware, order=ArrivalOrder())
     app.include_router(conversations.router)
     app.include_router(agent.router)
     app.include_router(telegram.router)

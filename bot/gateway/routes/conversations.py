@@ -46,6 +46,9 @@ async def post_message(conversation: AuthorizedConversation, body: NewMessage, s
                        settings: Settings, limits: Limits, request: Request) -> MessageReplies:
     """Send the talent's message; the bot's replies come back in the response (and over the websocket)."""
     await limits.check(client=_client(request), conversation_id=conversation.id)
+    place = getattr(request.state, "arrival", None)
+    if place is not None:
+        await place.wait()  # messages of one conversation are handled in the order they arrived
     if len(body.text) > settings.max_message_chars:
         raise HTTPException(413, f"The message is longer than {settings.max_message_chars} characters.")
     outcome = await service.post(conversation.id, body.text, body.language, body.client_message_id)
