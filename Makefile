@@ -24,7 +24,7 @@ export RASA_TRACKER_DB ?= $(CURDIR)/var/rasa-tracker.db
 # Rasa reads its telemetry setting from here; the product sends nothing anywhere.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup run test eval check freshness index train lint clean agent
+.PHONY: help setup run test eval bench check freshness index train lint clean agent
 
 help:
 	@echo "make run    start the whole product on http://127.0.0.1:$(IHS_PORT) (sets up on first use)"
@@ -91,6 +91,10 @@ agent: $(VENV)/.installed
 CASES ?= tests/eval/cases.yml
 eval: setup
 	$(PY) -m bot.evaluation $(CASES) $(EVAL_ARGS)
+
+# Starts its own stack on ports 18500/15505/15555 and measures it (5-10 minutes); see bot/bench.
+bench: setup
+	$(PY) -m bot.bench $(BENCH_ARGS)
 
 check: $(VENV)/.installed
 	$(PY) -m bot.knowledge check $${LANGUAGES:+--languages $$LANGUAGES}

@@ -1,0 +1,1 @@
+"""`python -m bot.bench` (`make bench`): load, latency, memory and retrieval figures of the real stack."""
