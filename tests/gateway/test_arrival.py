@@ -4,9 +4,19 @@ from __future__ import annotations
 import asyncio
 
 from bot.gateway.arrival import ArrivalOrder
+from tests.asyncio_thread import run as run_async
 
 
-async def test_turns_follow_arrival_and_a_place_given_up_early_lets_the_next_go() -> None:
+def test_turns_follow_arrival_and_a_place_given_up_early_lets_the_next_go() -> None:
+    run_async(_turns_follow_arrival())
+
+
+def test_waiters_proceed_strictly_one_after_another() -> None:
+    run_async(_one_after_another())
+
+
+# Run in a thread of their own: the session's Playwright browser keeps an event loop in the main thread.
+async def _turns_follow_arrival() -> None:
     order = ArrivalOrder()
     first, second, third = (order.arrive("c1") for _ in range(3))
     other = order.arrive("c2")
@@ -20,7 +30,7 @@ async def test_turns_follow_arrival_and_a_place_given_up_early_lets_the_next_go(
     assert order.arrive("c1").turn.is_set(), "an empty line starts afresh"
 
 
-async def test_waiters_proceed_strictly_one_after_another() -> None:
+async def _one_after_another() -> None:
     order = ArrivalOrder()
     done: list[int] = []
 
