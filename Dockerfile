@@ -11,7 +11,7 @@ COPY config/endpoints-postgres.yml config/
 COPY nlu_components nlu_components
 COPY rasa_plugins rasa_plugins
 COPY models models
-ENV RASA_TELEMETRY_ENABLED=false
+ENV RASA_TELEMETRY_ENABLED=false OMP_NUM_THREADS=1
 CMD ["sh", "-c", "rasa run --enable-api --auth-token \"$RASA_TOKEN\" -i 0.0.0.0 -p 5005 --model models --endpoints \"${RASA_ENDPOINTS:-endpoints.yml}\" --credentials credentials.yml"]
 
 FROM python:3.11-slim-bookworm AS app

