@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 
+from bot.bench.procs import process_tree
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -76,23 +78,11 @@ class Stack:
             return ""
 
 
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            tree.setdefault(ppid, []).append(int(entry.name))
-    return tree
-
-
 def process_of(stack: Stack, name: str) -> int:
     """The pid of the running program (not its supervisor) of one Procfile process: rasa, actions, gateway."""
     marker = {"rasa": "rasa run", "actions": "rasa_sdk", "gateway": "bot.gateway"}[name]
     assert stack._process is not None
-    tree, todo = _children(), [stack._process.pid]
+    tree, todo = process_tree(), [stack._process.pid]
     while todo:
         pid = todo.pop()
         try:
@@ -107,7 +97,7 @@ def process_of(stack: Stack, name: str) -> int:
 
 def kill_tree(pid: int) -> None:
     """SIGKILL a program and everything it started, as a crash of the machine's OOM killer would."""
-    tree, todo, victims = _children(), [pid], []
+    tree, todo, victims = process_tree(), [pid], []
     while todo:
         current = todo.pop()
         victims.append(current)

@@ -44,7 +44,7 @@ def _per_message(cpu: Counter, messages: int) -> dict[str, float]:
 
 def _honcho_mb(honcho_pid: int) -> float:
     """honcho itself (the runner, not the product): its own processes, not the Procfile's."""
-    pids = [honcho_pid] + [p for p in procs._tree().get(honcho_pid, []) if "honcho" in procs._cmdline(p)]
+    pids = [honcho_pid] + [p for p in procs.process_tree().get(honcho_pid, []) if "honcho" in procs._cmdline(p)]
     return sum(procs._status_kb(p, "VmRSS") for p in pids) / 1024
 
 

@@ -15,7 +15,7 @@ PROCFILE_MARKERS = {"rasa": "supervise.sh rasa", "actions": "supervise.sh action
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _tree() -> dict[int, list[int]]:
+def process_tree() -> dict[int, list[int]]:
     tree: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -45,7 +45,7 @@ def _subtree(tree: dict[int, list[int]], pid: int) -> list[int]:
 
 def procfile_groups(honcho_pid: int) -> dict[str, list[int]]:
     """Per Procfile process, the pids of its topmost process under honcho and everything below it."""
-    tree = _tree()
+    tree = process_tree()
     groups: dict[str, list[int]] = {}
     queue = [honcho_pid]
     while queue:
@@ -142,7 +142,7 @@ class RssSampler(threading.Thread):
 def largest_in_tree(pid: int) -> int:
     """The process of `pid`'s subtree with the most resident memory: for the action server, the Sanic
     worker that holds the model and runs the actions (the main process only manages it)."""
-    return max(_subtree(_tree(), pid), key=lambda p: _status_kb(p, "VmRSS"))
+    return max(_subtree(process_tree(), pid), key=lambda p: _status_kb(p, "VmRSS"))
 
 
 def start_profile(py_spy: Path, pid: int, out: Path, seconds: float, rate: int = 100) -> subprocess.Popen:
