@@ -45,6 +45,7 @@ class Cluster:
             "OMP_NUM_THREADS": "1",
             # This test is about losing nothing, not about speed on a machine shared with other tests.
             "IHS_RASA_TIMEOUT_S": "30",
+            "IHS_RATE_PER_CLIENT": "100000/minute",  # all talents come from 127.0.0.1
             "IHS_RASA_URLS": "[" + ",".join(f'"http://127.0.0.1:{p}"' for p in self.rasa_ports) + "]",
         }
         self.processes: dict[str, subprocess.Popen] = {}
