@@ -49,7 +49,7 @@ def _honcho_mb(honcho_pid: int) -> float:
 
 
 def measure_level(concurrency: int, args: argparse.Namespace, urls: dict[str, str], scripts: list,
-                  honcho: int, sampler: procs.RssSampler) -> dict:
+                  honcho: int, sampler: procs.RssSampler, think_s: float, seconds: float) -> dict:
     """One concurrency level: the gateway and Rasa's webhook in turn, `args.rounds` times each."""
     feeds = {target: load.Feed(scripts) for target in urls}  # both get the same messages in the same order
     results = {target: load.RunResult(target, concurrency) for target in urls}
@@ -59,8 +59,8 @@ def measure_level(concurrency: int, args: argparse.Namespace, urls: dict[str, st
     for _ in range(args.rounds):
         for target, url in urls.items():
             before = procs.cpu_s(honcho)
-            part = load.run(target, url, feeds[target], concurrency, args.seconds / args.rounds,
-                            grace_s=args.grace_s, think_s=args.think_s)
+            part = load.run(target, url, feeds[target], concurrency, seconds / args.rounds,
+                            grace_s=args.grace_s, think_s=think_s)
             after = procs.cpu_s(honcho)
             results[target].merge(part)
             cpu[target].update({k: after.get(k, 0.0) - before.get(k, 0.0) for k in after})
@@ -74,6 +74,7 @@ def measure_level(concurrency: int, args: argparse.Namespace, urls: dict[str, st
 
     return {
         "concurrency": concurrency,
+        "think_s": think_s,
         **{k: gw[k] for k in ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "max_ms", "msgs_per_s", "messages", "errors",
                               "error_kinds", "conversations")},
         "by_kind": gw["by_kind"],
@@ -128,16 +129,20 @@ def run_levels(args: argparse.Namespace, out: Path) -> dict:
             load.run(target, url, load.Feed(scripts[-100:]), 4, 4)
         figures["rss_mb_idle"] = {k: round(v) for k, v in procs.rss_mb(honcho).items()}
         sampler.reset()
-        levels: dict[str, dict] = {}
-        for concurrency in args.levels:
-            say(f"level {concurrency}: {args.seconds:g} s per target in {args.rounds} rounds (gateway, then "
-                f"Rasa's webhook" + (f"; think time ~{args.think_s:g} s" if args.think_s else "") + ") ...")
-            level = levels[str(concurrency)] = measure_level(concurrency, args, urls, scripts, honcho, sampler)
+        figures["levels"] = {}
+        figures["stress"] = {}
+        runs = ([("levels", c, args.think_s, args.seconds) for c in args.levels]
+                + [("stress", c, 0.0, args.stress_seconds) for c in args.stress_levels])
+        for kind, concurrency, think_s, seconds in runs:
+            say(f"{'level' if kind == 'levels' else 'stress'} {concurrency}: {seconds:g} s per target in "
+                f"{args.rounds} rounds (gateway, then Rasa's webhook; "
+                + (f"think time {think_s * 0.5:g}-{think_s * 1.5:g} s" if think_s else "no think time") + ") ...")
+            level = figures[kind][str(concurrency)] = measure_level(concurrency, args, urls, scripts, honcho,
+                                                                    sampler, think_s, seconds)
             say(f"  gateway p50 {level['p50_ms']} p95 {level['p95_ms']} p99 {level['p99_ms']} ms, "
                 f"{level['msgs_per_s']} msg/s, {level['errors']} errors | Rasa p50 {level['rasa_p50_ms']} "
                 f"p95 {level['rasa_p95_ms']} p99 {level['rasa_p99_ms']} ms, {level['rasa_msgs_per_s']} msg/s, "
                 f"{level['rasa_errors']} errors | ratio {level['overhead_ratio']}")
-        figures["levels"] = levels
         if args.profile_seconds > 0:
             figures["profile"] = profile(args, out, stack, process_of, scripts)
         figures["pss_mb"] = {k: round(v) for k, v in procs.pss_mb(honcho).items()}
@@ -237,12 +242,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bot.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--levels", type=numbers, default=[1, 20, 50], help="concurrent conversations")
-    parser.add_argument("--seconds", type=float, default=20, help="per level and target (gateway, Rasa)")
+    parser.add_argument("--seconds", type=float, default=60, help="per level and target (gateway, Rasa)")
     parser.add_argument("--rounds", type=int, default=2, help="alternations of gateway and Rasa per level")
     parser.add_argument("--grace-s", type=float, default=10,
                         help="after a run, how long messages in flight are awaited before they count as errors")
-    parser.add_argument("--think-s", type=float, default=0.0,
-                        help="pause of a talent before each message (0: back to back, a stress test)")
+    parser.add_argument("--think-s", type=float, default=10.0,
+                        help="a talent's mean pause before each message, reading the answer and typing the next "
+                             "one (uniform between 0.5x and 1.5x); 0: back to back")
+    parser.add_argument("--stress-levels", type=numbers, default=[20],
+                        help="then these concurrencies back to back, with no think time: the capacity")
+    parser.add_argument("--stress-seconds", type=float, default=20, help="per stress level and target")
     parser.add_argument("--profile-seconds", type=float, default=15, help="0: no py-spy profile")
     parser.add_argument("--profile-concurrency", type=int, default=20)
     parser.add_argument("--queries", type=int, default=200, help="retrieval questions per index")
@@ -277,8 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict = {"meta": {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "commit": commit,
                               "cpus": os.cpu_count(), "loadavg_at_start": [round(v, 2) for v in os.getloadavg()],
                               "args": {k: str(v) for k, v in vars(args).items()},
-                              "notes": "closed loop (think time: --think-s); overhead_ratio = gateway p95 / Rasa webhook "
-                                       "p95 (retrieval runs in the action server and is inside both)"}}
+                              "notes": "talents pause --think-s on average before each message (levels) or not "
+                                       "at all (stress); overhead_ratio = gateway p95 / Rasa webhook p95 "
+                                       "(retrieval runs in the action server and is inside both)"}}
     if not args.skip_load:
         figures.update(run_levels(args, out))
     if not args.skip_retrieval:
@@ -288,7 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     (out / "latest.json").write_text(json.dumps(figures, indent=1, ensure_ascii=False))
     if figures.get("levels"):
         report.plot(figures["levels"], out / "latency.png")
-        report.print_levels(figures["levels"])
+        report.print_levels(figures["levels"], f"talents pause {args.think_s * 0.5:g}-{args.think_s * 1.5:g} s "
+                            "before each message" if args.think_s else "no think time")
+        if figures.get("stress"):
+            report.print_levels(figures["stress"], "stress: no think time, each talent sends its next message "
+                                "as soon as the reply arrives")
         print(f"startup {figures['startup_s']} s; resident memory (peak MB): "
               + ", ".join(f"{k} {v}" for k, v in figures["rss_mb"].items())
               + "; PSS at the end: " + ", ".join(f"{k} {v}" for k, v in figures["pss_mb"].items()))

@@ -30,8 +30,9 @@ def targets(figures: dict) -> dict:
     return result
 
 
-def print_levels(levels: dict) -> None:
+def print_levels(levels: dict, workload: str) -> None:
     print()
+    print(f"{workload}:")
     print("conversation API (gateway -> Rasa -> action server) vs Rasa's own REST webhook (-> action server),")
     print("same messages, same concurrency; overhead_ratio = gateway p95 / Rasa p95 (the gateway's own cost:")
     print("retrieval runs in the action server and is inside both)")

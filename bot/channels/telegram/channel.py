@@ -3,23 +3,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 
-from bot.channels.telegram import application, handlers, outbound, redaction, store
+from bot.channels.telegram import application, handlers, outbound, redaction
 from bot.channels.telegram.chats import Chats
+from bot.channels.telegram.ledger import make_ledger
 from bot.gateway.conversation import ConversationService
 from bot.gateway.pubsub import PubSub
 from bot.gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 
-# Telegram keeps undelivered updates for 24 hours; ids older than this can never come again.
-KEEP_UPDATE_IDS = dt.timedelta(days=2)
 PRUNE_EVERY_S = 6 * 3600
 MAX_BACKOFF_S = 60.0
 
@@ -32,11 +30,11 @@ class TelegramChannel:
         self.mode = settings.telegram_mode
         self.secret_token = settings.telegram_secret_token or ""
         self._webhook_url = settings.telegram_webhook_url
-        self._sessions = sessions
         self._pubsub = pubsub
         self.application = application.build(settings)
         self.chats = Chats(sessions, service, settings.default_language)
-        handlers.install(self.application, handlers.Dependencies(self.chats, sessions, settings.max_message_chars))
+        self.ledger = make_ledger(settings.redis_url, sessions)
+        handlers.install(self.application, handlers.Dependencies(self.chats, self.ledger, settings.max_message_chars))
         # Set once the Bot API answered and the webhook (or polling) is in place.
         self.ready = asyncio.Event()
         self._queue: asyncio.Queue | None = None
@@ -86,7 +84,7 @@ class TelegramChannel:
     async def _prune(self) -> None:
         while True:
             try:
-                forgotten = await store.forget_updates(self._sessions, KEEP_UPDATE_IDS)
+                forgotten = await self.ledger.forget_old()
                 if forgotten:
                     log.info("forgot %d processed Telegram update ids", forgotten)
             except Exception as exc:  # noqa: BLE001 - pruning is housekeeping; it tries again later
@@ -112,5 +110,6 @@ class TelegramChannel:
         if app.running:
             await app.stop()
         await app.shutdown()
+        await self.ledger.close()
         if self._token_filter is not None:
             redaction.remove(self._token_filter)

@@ -5,7 +5,6 @@ import json
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from telegram import Chat, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
@@ -20,8 +19,9 @@ from telegram.ext import (
 )
 
 from bot import messages
-from bot.channels.telegram import callbacks, render, send, store, texts
+from bot.channels.telegram import callbacks, render, send, texts
 from bot.channels.telegram.chats import Chats, language_hint
+from bot.channels.telegram.ledger import UpdateLedger
 from bot.gateway.conversation import Outcome
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 @dataclass(frozen=True)
 class Dependencies:
     chats: Chats
-    sessions: async_sessionmaker
+    ledger: UpdateLedger
     max_message_chars: int
 
 
@@ -60,7 +60,7 @@ async def _send_outcome(context: Context, chat_id: int, outcome: Outcome) -> Non
 
 async def claim(update: Update, context: Context) -> None:
     """Let each update_id through once: a redelivered or concurrent copy stops here."""
-    if not await store.claim_update(_deps(context).sessions, update.update_id):
+    if not await _deps(context).ledger.claim(update.update_id):
         log.info("update %s was already processed; ignoring the copy", update.update_id)
         raise ApplicationHandlerStop
 
