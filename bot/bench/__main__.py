@@ -131,7 +131,9 @@ def run_levels(args: argparse.Namespace, out: Path) -> dict:
         sampler.reset()
         figures["levels"] = {}
         figures["stress"] = {}
-        runs = ([("levels", c, args.think_s, args.seconds) for c in args.levels]
+        # One talent alone is the latency without load whether it pauses or not: back to back gives it
+        # the samples to measure. Pauses are what make 20 or 50 open conversations realistic.
+        runs = ([("levels", c, args.think_s if c > 1 else 0.0, args.seconds) for c in args.levels]
                 + [("stress", c, 0.0, args.stress_seconds) for c in args.stress_levels])
         for kind, concurrency, think_s, seconds in runs:
             say(f"{'level' if kind == 'levels' else 'stress'} {concurrency}: {seconds:g} s per target in "
@@ -299,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     if figures.get("levels"):
         report.plot(figures["levels"], out / "latency.png")
         report.print_levels(figures["levels"], f"talents pause {args.think_s * 0.5:g}-{args.think_s * 1.5:g} s "
-                            "before each message" if args.think_s else "no think time")
+                            "before each message (one talent alone: back to back)" if args.think_s
+                            else "no think time")
         if figures.get("stress"):
             report.print_levels(figures["stress"], "stress: no think time, each talent sends its next message "
                                 "as soon as the reply arrives")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -55,37 +54,3 @@ class BodySizeLimit:
 
 class _TooLarge(Exception):
     pass
-
-
-class LoginThrottle:
-    """Failed agent logins per username (`per_user`) and per client address (`per_client`, higher, since
-    a kontaktcenter shares one address) within `window_s`: beyond them, attempts wait for the window."""
-
-    def __init__(self, per_user: int = 5, per_client: int = 30, window_s: float = 900.0) -> None:
-        self.limits = {"user": per_user, "client": per_client}
-        self.window_s = window_s
-        self._failures: dict[str, list[float]] = {}
-
-    def _recent(self, key: str, now: float) -> list[float]:
-        recent = [t for t in self._failures.get(key, []) if now - t < self.window_s]
-        if recent:
-            self._failures[key] = recent
-        else:
-            self._failures.pop(key, None)
-        return recent
-
-    def retry_after(self, username: str, client: str) -> int:
-        """Seconds to wait before another attempt, 0 if one may be made now."""
-        now = time.monotonic()
-        waits = [int(self.window_s - (now - recent[0])) + 1
-                 for kind, key in (("user", f"user:{username.lower()}"), ("client", f"client:{client}"))
-                 if len(recent := self._recent(key, now)) >= self.limits[kind]]
-        return max(waits, default=0)
-
-    def failed(self, username: str, client: str) -> None:
-        now = time.monotonic()
-        for key in (f"user:{username.lower()}", f"client:{client}"):
-            self._failures.setdefault(key, []).append(now)
-
-    def succeeded(self, username: str, client: str) -> None:
-        self._failures.pop(f"user:{username.lower()}", None)

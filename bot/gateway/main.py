@@ -12,10 +12,10 @@ from bot.gateway import db, errors, retention
 from bot.gateway.arrival import ArrivalOrder, ArrivalOrderMiddleware
 from bot.gateway.conversation import ConversationService
 from bot.gateway.handoff import HandoffService
-from bot.gateway.limits import BodySizeLimit, LoginThrottle
+from bot.gateway.limits import BodySizeLimit
 from bot.gateway.pubsub import make_pubsub
 from bot.gateway.rasa import RasaClient
-from bot.gateway.ratelimit import RateLimits
+from bot.gateway.ratelimit import LoginThrottle, RateLimits, make_storage
 from bot.gateway.routes import agent, conversations, health, pages, telegram
 from bot.gateway.security import SecurityHeaders
 from bot.gateway.settings import GatewaySettings
@@ -65,8 +65,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.login_throttle = LoginThrottle()
-    app.state.rate_limits = RateLimits(settings.rate_per_conversation, settings.rate_per_client, settings.redis_url)
+    limits_storage = make_storage(settings.redis_url)
+    app.state.login_throttle = LoginThrottle(limits_storage)
+    app.state.rate_limits = RateLimits(settings.rate_per_conversation, settings.rate_per_client, limits_storage)
     errors.install(app)
     # Telegram sends whole updates (up to 4096 characters of text plus entities and a quoted message).
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,

@@ -39,8 +39,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from bot.gateway import agents
-from bot.gateway.limits import LoginThrottle
 from bot.gateway.main import create_app
+from bot.gateway.ratelimit import LoginThrottle, make_storage
 from bot.gateway.settings import GatewaySettings
 from tests.asyncio_thread import run as run_async
 
@@ -159,7 +159,7 @@ class Gateway:
                 if client.get("/api/v1/agent/me", cookies=cookies).status_code == 200:
                     return cookies, csrf
         # The fuzzer's failed logins throttle the test client's address; the fixture's own logins must pass.
-        self.app.state.login_throttle = LoginThrottle()
+        self.app.state.login_throttle = LoginThrottle(make_storage(None))
         with self.client() as client:
             response = client.post("/api/v1/agent/login", json={"username": username, "password": PASSWORD})
             assert response.status_code == 200, response.text

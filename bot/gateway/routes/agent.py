@@ -26,8 +26,8 @@ from bot.gateway.deps import (
     agent_login,
 )
 from bot.gateway.handoff import HandoffError, aware
-from bot.gateway.limits import LoginThrottle
 from bot.gateway.models import Agent, AuditEntry, Conversation, Note, Ticket, utcnow
+from bot.gateway.ratelimit import LoginThrottle
 from bot.gateway.routes.conversations import origin_allowed
 from bot.gateway.schemas import MAX_ID, ErrorBody
 from bot.privacy import redact
@@ -61,15 +61,15 @@ async def login(body: Login, request: Request, response: Response, settings: Set
     """Log in; sets an HttpOnly session cookie. Send the returned csrf_token as X-CSRF-Token on changes."""
     client = request.client.host if request.client else "?"
     throttle: LoginThrottle = request.app.state.login_throttle
-    wait = throttle.retry_after(body.username, client)
+    wait = await throttle.retry_after(body.username, client)
     if wait:
         raise HTTPException(429, "Too many failed logins; try again later.", headers={"Retry-After": str(wait)})
     async with request.app.state.sessions() as session:
         agent = await accounts.authenticate(session, body.username, body.password)
         if agent is None:
-            throttle.failed(body.username, client)
+            await throttle.failed(body.username, client)
             raise HTTPException(401, "The username or password is wrong.")
-        throttle.succeeded(body.username, client)
+        await throttle.succeeded(body.username, client)
         token, csrf = await accounts.open_session(session, agent)
         session.add(_audit(agent.id, "login"))
         await session.commit()
