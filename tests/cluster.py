@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.stack import ROOT
+from tests.stack import ROOT, port_in_use
 
 PG = os.environ.get("IHS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("IHS_TEST_REDIS", "redis://127.0.0.1:6379/6")
@@ -60,6 +60,11 @@ class Cluster:
         self._start(f"gateway{index}", ".venv/bin/python -m bot.gateway", IHS_PORT=str(self.gateway_ports[index]))
 
     def start(self, timeout_s: float = 400) -> None:
+        ports = [self.actions_port, *self.rasa_ports, *self.gateway_ports]
+        busy = [port for port in ports if port_in_use(port)]
+        if busy:
+            raise RuntimeError(f"ports already in use: {busy} (a cluster left over from an interrupted run?); "
+                               "stop what listens there or set IHS_TEST_PORT_OFFSET")
         _psql(f"CREATE DATABASE {self.gateway_db}")
         _psql(f"CREATE DATABASE {self.tracker_db}")
         self._start("actions", f".venv/bin/python -m rasa_sdk --actions actions -p {self.actions_port}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -44,9 +45,16 @@ class Stack:
             **(extra_env or {}),
         }
         self.env["IHS_RASA_TOKEN"] = self.env["RASA_TOKEN"]
+        self.ports = {"gateway": port, "rasa": rasa_port, "actions": actions_port}
         self._process: subprocess.Popen | None = None
 
     def start(self, timeout_s: float = 300) -> None:
+        # A stack left running by an interrupted run would answer in this one's place (its readiness
+        # line is not this stack's, but its Rasa and gateway are on these ports): refuse at once.
+        busy = {name: port for name, port in self.ports.items() if port_in_use(port)}
+        if busy:
+            raise RuntimeError(f"ports already in use: {busy}; stop what listens there (a stack left over from "
+                               "an interrupted run?) or set IHS_TEST_PORT_OFFSET")
         log = self.log_path.open("wb")
         self._process = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "honcho"), "start", "-f", "Procfile"],
@@ -79,6 +87,11 @@ class Stack:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def process_of(stack: Stack, name: str) -> int:

@@ -15,7 +15,8 @@ def main() -> None:
     # httpx logs every request to Rasa and to Telegram at INFO: a sixth of the gateway's CPU per message
     # in `make bench`'s profile, and nothing the access log does not say. Failures are still logged.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+                timeout_keep_alive=settings.keep_alive_s)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""Limits: request size (413) before the body is parsed, and agent login throttling (429)."""
+"""Size limits: request bodies (413) before they are parsed, and websocket frames (close 1009)."""
 from __future__ import annotations
 
+import contextlib
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 
 class BodySizeLimit:
@@ -54,3 +56,17 @@ class BodySizeLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+async def drain_websocket(websocket: WebSocket, max_bytes: int) -> None:
+    """Read (and ignore) what a client sends, so a disconnect is noticed; an oversized frame closes the
+    socket with 1009. The server only pushes on these sockets."""
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                return
+            size = len(frame.get("text") or "") + len(frame.get("bytes") or b"")
+            if size > max_bytes:
+                await websocket.close(code=1009, reason="message too big")
+                return

@@ -17,6 +17,11 @@ class GatewaySettings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = 8000
+    # How long an idle HTTP connection stays open. Longer than a load balancer's idle timeout (60 s is
+    # common), so the balancer, not the gateway, closes idle connections: otherwise a request can be sent
+    # on a connection the gateway is closing that moment and fail (uvicorn's default is 5 s; `make bench`
+    # saw this with talents pausing between messages).
+    keep_alive_s: int = Field(default=75, ge=1)
     database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'gateway.db'}"
     rasa_url: str = "http://127.0.0.1:5005"
     # Several Rasa replicas (overrides rasa_url): each conversation sticks to one of them.

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +25,7 @@ from bot.gateway.deps import (
     agent_login,
 )
 from bot.gateway.handoff import HandoffError, aware
+from bot.gateway.limits import drain_websocket
 from bot.gateway.models import Agent, AuditEntry, Conversation, Note, Ticket, utcnow
 from bot.gateway.ratelimit import LoginThrottle
 from bot.gateway.routes.conversations import origin_allowed
@@ -256,7 +256,7 @@ async def agent_events(websocket: WebSocket) -> None:
     pubsub = websocket.app.state.pubsub
     feed = pubsub.subscribe(events.AGENTS)
     await websocket.accept()
-    receiver = asyncio.create_task(_drain(websocket))
+    receiver = asyncio.create_task(drain_websocket(websocket, settings.max_body_bytes))
     try:
         while not receiver.done():
             getter = asyncio.create_task(feed.get())
@@ -283,12 +283,6 @@ async def _visible(websocket: WebSocket, agent: Agent, event: dict) -> bool:
         conversation = await store.get_conversation(session, conversation_id)
     return conversation is not None and (conversation.agent_id == agent.id
                                          or conversation.handoff_state == "queued")
-
-
-async def _drain(websocket: WebSocket) -> None:
-    with contextlib.suppress(WebSocketDisconnect):
-        while True:
-            await websocket.receive_text()
 
 
 async def _item(session, conversation: Conversation, lang: str = "en") -> dict:  # noqa: ANN001 - AsyncSession

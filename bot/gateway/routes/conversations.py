@@ -7,6 +7,7 @@ import contextlib
 from fastapi import APIRouter, HTTPException, Request, Response, WebSocket, WebSocketDisconnect, status
 
 from bot.gateway.deps import AuthorizedConversation, Limits, Service, Settings, authorize
+from bot.gateway.limits import drain_websocket
 from bot.gateway.schemas import (
     ConversationCreated,
     ErrorBody,
@@ -94,7 +95,7 @@ async def conversation_events(websocket: WebSocket, conversation_id: str, token:
     queue = pubsub.subscribe(conversation_id)
     await websocket.accept()
     try:
-        receiver = asyncio.create_task(_drain(websocket, settings.max_body_bytes))
+        receiver = asyncio.create_task(drain_websocket(websocket, settings.max_body_bytes))
         while not receiver.done():
             getter = asyncio.create_task(queue.get())
             done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
@@ -112,19 +113,6 @@ async def conversation_events(websocket: WebSocket, conversation_id: str, token:
         pubsub.unsubscribe(conversation_id, queue)
         with contextlib.suppress(Exception):
             receiver.cancel()
-
-
-async def _drain(websocket: WebSocket, max_bytes: int) -> None:
-    """Read (and ignore) what the client sends, so a disconnect is noticed; oversized frames close it."""
-    with contextlib.suppress(WebSocketDisconnect):
-        while True:
-            frame = await websocket.receive()
-            if frame["type"] == "websocket.disconnect":
-                return
-            size = len(frame.get("text") or "") + len(frame.get("bytes") or b"")
-            if size > max_bytes:
-                await websocket.close(code=1009, reason="message too big")
-                return
 
 
 def origin_allowed(websocket: WebSocket, allowed: list[str]) -> bool:

@@ -135,3 +135,16 @@ def test_the_agent_websocket_refuses_without_a_session_and_from_a_foreign_origin
             "/api/v1/agent/ws", headers={"Origin": "https://evil.example"}) as ws:
         ws.receive_json()
     assert foreign.value.code == 4403
+
+
+def test_an_oversized_frame_on_the_agent_websocket_closes_it(client: TestClient, settings: GatewaySettings) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    _login(client)
+    with client.websocket_connect("/api/v1/agent/ws") as ws:
+        ws.send_text("typing")  # small frames are read and ignored
+        ws.send_text("x" * (settings.max_body_bytes + 1))
+        with pytest.raises(WebSocketDisconnect) as too_big:
+            while True:
+                ws.receive_json()
+    assert too_big.value.code == 1009
