@@ -43,12 +43,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             app.state.telegram = TelegramChannel(settings, app.state.sessions, app.state.conversations,
                                                  app.state.pubsub)
             await app.state.telegram.start()
-        retention_job = asyncio.create_task(retention.run_forever(
-            app.state.sessions, app.state.rasa, settings.retention_days, settings.retention_interval_s))
+        stopping = asyncio.Event()
+        retention_job = asyncio.create_task(retention.run_until(
+            stopping, app.state.sessions, app.state.rasa, settings.retention_days, settings.retention_interval_s))
         try:
             yield
         finally:
-            retention_job.cancel()
+            stopping.set()
+            await retention_job
             if app.state.telegram is not None:
                 await app.state.telegram.stop()
             await app.state.pubsub.close()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 
@@ -40,11 +41,17 @@ async def purge(sessions: async_sessionmaker, rasa: RasaClient, days: float,
     return len(old)
 
 
-async def run_forever(sessions: async_sessionmaker, rasa: RasaClient, days: float, every_s: float) -> None:
-    """The retention job: once at start-up, then every `every_s` seconds, for as long as the gateway runs."""
-    while True:
+async def run_until(stop: asyncio.Event, sessions: async_sessionmaker, rasa: RasaClient, days: float,
+                    every_s: float) -> None:
+    """The retention job: once at start-up, then every `every_s` seconds, until `stop` is set.
+
+    It is stopped by the event, not cancelled: a run cancelled in the middle of a database call leaves a
+    connection closing in the background while the gateway disposes of the engine, and that shutdown
+    could hang. A run in progress finishes first."""
+    while not stop.is_set():
         try:
             await purge(sessions, rasa, days)
         except Exception:  # a failed run is retried at the next interval, the gateway keeps serving
             log.exception("retention: the run failed")
-        await asyncio.sleep(every_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)

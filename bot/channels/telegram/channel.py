@@ -39,6 +39,7 @@ class TelegramChannel:
         self.ready = asyncio.Event()
         self._queue: asyncio.Queue | None = None
         self._tasks: list[asyncio.Task] = []
+        self._stopping = asyncio.Event()
         self._token_filter: redaction.TokenFilter | None = None
 
     async def start(self) -> None:
@@ -82,22 +83,27 @@ class TelegramChannel:
             await app.updater.start_polling(allowed_updates=allowed)
 
     async def _prune(self) -> None:
-        while True:
+        # Stopped by the event rather than cancelled: cancelled inside a database call, it would leave a
+        # connection closing while the gateway disposes of the engine (see retention.run_until).
+        while not self._stopping.is_set():
             try:
                 forgotten = await self.ledger.forget_old()
                 if forgotten:
                     log.info("forgot %d processed Telegram update ids", forgotten)
             except Exception as exc:  # noqa: BLE001 - pruning is housekeeping; it tries again later
                 log.warning("could not prune processed Telegram update ids: %r", exc)
-            await asyncio.sleep(PRUNE_EVERY_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), PRUNE_EVERY_S)
 
     async def process(self, update: Update) -> None:
         """One update from the webhook; handler errors go to the error handler, not to the caller."""
         await self.application.process_update(update)
 
     async def stop(self) -> None:
+        self._stopping.set()
         for task in self._tasks:
-            task.cancel()
+            if task.get_name() != "telegram-prune":
+                task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
