@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.stack import ROOT, port_in_use
+from bot.bench.stack import ROOT, port_in_use
 
 PG = os.environ.get("IHS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("IHS_TEST_REDIS", "redis://127.0.0.1:6379/6")

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from bot.bench.stack import Stack
 from tests.channels.telegram.fake_bot_api import FakeBotApi
-from tests.stack import Stack
 
 
 @pytest.fixture(scope="session")

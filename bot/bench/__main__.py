@@ -96,7 +96,7 @@ def measure_level(concurrency: int, args: argparse.Namespace, urls: dict[str, st
 
 
 def run_levels(args: argparse.Namespace, out: Path) -> dict:
-    from tests.stack import Stack, process_of
+    from bot.bench.stack import Stack, process_of
 
     ports = (args.port, args.rasa_port, args.actions_port)
     busy = [p for p in ports if not _free(p)]

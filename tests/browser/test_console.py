@@ -13,9 +13,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
+from bot.bench.stack import ROOT, Stack
 from tests.browser.conftest import create_agent
 from tests.conftest import Talent
-from tests.stack import ROOT, Stack
 
 pytestmark = pytest.mark.e2e
 

@@ -14,8 +14,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
+from bot.bench.stack import Stack
 from tests.browser.conftest import create_agent
-from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.bench.stack import process_of
 from tests.conftest import Talent
-from tests.stack import process_of
 
 pytestmark = pytest.mark.e2e
 

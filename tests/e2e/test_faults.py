@@ -12,8 +12,8 @@ import uuid
 import httpx
 import pytest
 
+from bot.bench.stack import Stack, kill_tree, process_of
 from tests.conftest import Talent
-from tests.stack import Stack, kill_tree, process_of
 
 pytestmark = pytest.mark.e2e
 

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from bot.bench.stack import ROOT, Stack
 from tests.browser.conftest import create_agent
 from tests.conftest import Talent
-from tests.stack import ROOT, Stack
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery staple"

@@ -50,6 +50,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from bot import messages
+from bot.bench.stack import Stack
 from bot.channels.telegram import texts
 from bot.privacy.redact import redact
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, create_agent
@@ -57,7 +58,6 @@ from tests.channels.telegram.conftest import query
 from tests.channels.telegram.fake_bot_api import Call, FakeBotApi, visible_text
 from tests.channels.telegram.talent import TelegramTalent
 from tests.conftest import Talent
-from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from bot.bench.stack import Stack
 from tests.channels.telegram.fake_bot_api import FakeBotApi
 from tests.channels.telegram.talent import TelegramTalent
-from tests.stack import Stack
 
 
 @pytest.fixture(scope="session")

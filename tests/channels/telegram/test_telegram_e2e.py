@@ -10,13 +10,13 @@ import httpx
 import pytest
 
 from bot import messages
+from bot.bench.stack import Stack
 from bot.channels.telegram import texts
 from bot.knowledge.articles import LANGUAGES
 from tests.browser.conftest import create_agent
 from tests.channels.telegram.conftest import query
 from tests.channels.telegram.fake_bot_api import FakeBotApi, text_of
 from tests.channels.telegram.talent import TelegramTalent
-from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 

@@ -1,4 +1,5 @@
-"""Starting the real product (Rasa, action server, gateway) for end-to-end tests."""
+"""Starting the real product (Rasa, action server, gateway) on ports of its own: for the benchmark and the
+end-to-end tests."""
 from __future__ import annotations
 
 import os
@@ -13,7 +14,7 @@ import httpx
 
 from bot.bench.procs import process_tree
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Stack:
