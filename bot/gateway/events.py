@@ -31,4 +31,6 @@ def note_view(note: Note, agent_name: str | None) -> dict:
 async def to_talent(pubsub: PubSub, conversation: Conversation, event: dict) -> None:
     """An event for the talent's open connections, and for channels that deliver it themselves."""
     await pubsub.publish(conversation.id, event)
-    await pubsub.publish(OUTBOUND, {**event, "conversation_id": conversation.id, "channel": conversation.channel})
+    # Channels that push (Telegram) send from the replica where the event happened: through Redis every
+    # replica would send it, and the talent would get it once per replica.
+    pubsub.publish_local(OUTBOUND, {**event, "conversation_id": conversation.id, "channel": conversation.channel})

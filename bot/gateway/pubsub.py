@@ -27,8 +27,10 @@ class PubSub:
     async def close(self) -> None:
         pass
 
-    def subscribe(self, channel: str) -> asyncio.Queue:
-        queue: asyncio.Queue = asyncio.Queue(maxsize=256)
+    def subscribe(self, channel: str, maxsize: int = 256) -> asyncio.Queue:
+        """A queue of the channel's events. Bounded by default: a websocket client that stops reading
+        loses its oldest events (it reloads the transcript); `maxsize=0` for a consumer that must see all."""
+        queue: asyncio.Queue = asyncio.Queue(maxsize=maxsize)
         self._queues[channel].add(queue)
         return queue
 
@@ -40,6 +42,11 @@ class PubSub:
                 del self._queues[channel]
 
     async def publish(self, channel: str, event: dict[str, Any]) -> None:
+        self._deliver(channel, event)
+
+    def publish_local(self, channel: str, event: dict[str, Any]) -> None:
+        """To this process's subscribers only, whatever the backend: for work that one replica must do
+        once (sending to Telegram), not every replica."""
         self._deliver(channel, event)
 
     def _deliver(self, channel: str, event: dict[str, Any]) -> None:

@@ -46,7 +46,9 @@ class TelegramChannel:
         """Connects in the background: the gateway serves the widget even while Telegram is out of reach."""
         self._token_filter = redaction.install(self.application.bot.token)
         # Subscribed now, so agent messages published while connecting are sent once connected.
-        self._queue = self._pubsub.subscribe(outbound.TOPIC)
+        # Unbounded: every agent message must reach the chat, however long a burst or an outage of the
+        # Bot API (a bounded queue dropped 2 of 219 messages an agent sent in a burst).
+        self._queue = self._pubsub.subscribe(outbound.TOPIC, maxsize=0)
         self._tasks = [
             asyncio.create_task(self._connect(), name="telegram-connect"),
             asyncio.create_task(outbound.forward(self._queue, self.application.bot, self.chats, self.ready),
