@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     figures["meta"]["duration_s"] = round(time.monotonic() - started)
     (out / "latest.json").write_text(json.dumps(figures, indent=1, ensure_ascii=False))
     if figures.get("levels"):
-        report.plot(figures["levels"], out / "latency.png")
+        report.plot(figures["levels"], out / "latency.png", figures.get("stress"))
         report.print_levels(figures["levels"], f"talents pause {args.think_s * 0.5:g}-{args.think_s * 1.5:g} s "
                             "before each message (one talent alone: back to back)" if args.think_s
                             else "no think time")

@@ -80,7 +80,7 @@ def print_targets(result: dict) -> None:
               + (f" ({item['note']})" if item.get("note") else ""))
 
 
-def plot(levels: dict, path: Path) -> None:
+def plot(levels: dict, path: Path, stress: dict | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -103,9 +103,16 @@ def plot(levels: dict, path: Path) -> None:
     left.grid(alpha=0.3)
     right.plot(x, [row["msgs_per_s"] for row in rows], "-o", color="tab:blue", label="gateway")
     right.plot(x, [row["rasa_msgs_per_s"] for row in rows], "--o", color="tab:orange", label="Rasa webhook")
+    for row in (stress or {}).values():
+        # The capacity: talents sending back to back, as against the paced levels' offered load.
+        right.plot([row["concurrency"]], [row["msgs_per_s"]], "*", markersize=12, color="tab:blue",
+                   label=f"gateway, {row['concurrency']} back to back")
+        right.plot([row["concurrency"]], [row["rasa_msgs_per_s"]], "*", markersize=12, color="tab:orange",
+                   label=f"Rasa webhook, {row['concurrency']} back to back")
     right.set_xlabel("concurrent conversations")
     right.set_ylabel("messages per second")
-    right.set_title("Throughput")
+    paced = [row for row in rows if row.get("think_s")]
+    right.set_title("Throughput" + (f" (1: back to back; others pause ~{paced[0]['think_s']:g} s)" if paced else ""))
     right.set_xticks(x)
     right.legend(fontsize=8)
     right.grid(alpha=0.3)
