@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from bot.bench import load, procs, report, workload
 from bot.bench import retrieval as retrieval_bench
+from bot.bench.stack import Stack, port_in_use, process_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "eval" / "cases.yml"
@@ -30,11 +30,6 @@ CASES = ROOT / "tests" / "eval" / "cases.yml"
 
 def say(text: str) -> None:
     print(text, flush=True)
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 def _per_message(cpu: Counter, messages: int) -> dict[str, float]:
@@ -96,10 +91,9 @@ def measure_level(concurrency: int, args: argparse.Namespace, urls: dict[str, st
 
 
 def run_levels(args: argparse.Namespace, out: Path) -> dict:
-    from bot.bench.stack import Stack, process_of
 
     ports = (args.port, args.rasa_port, args.actions_port)
-    busy = [p for p in ports if not _free(p)]
+    busy = [p for p in ports if port_in_use(p)]
     if busy:
         raise SystemExit(f"port(s) {busy} are in use; pass --port/--rasa-port/--actions-port")
     workdir = Path(tempfile.mkdtemp(prefix="ihs-bench-stack-"))
@@ -146,7 +140,7 @@ def run_levels(args: argparse.Namespace, out: Path) -> dict:
                 f"p95 {level['rasa_p95_ms']} p99 {level['rasa_p99_ms']} ms, {level['rasa_msgs_per_s']} msg/s, "
                 f"{level['rasa_errors']} errors | ratio {level['overhead_ratio']}")
         if args.profile_seconds > 0:
-            figures["profile"] = profile(args, out, stack, process_of, scripts)
+            figures["profile"] = profile(args, out, stack, scripts)
         figures["pss_mb"] = {k: round(v) for k, v in procs.pss_mb(honcho).items()}
         sampler.sample()
         peaks = {k: round(v) for k, v in sampler.peak.items()}
@@ -163,7 +157,7 @@ def run_levels(args: argparse.Namespace, out: Path) -> dict:
     return figures
 
 
-def profile(args: argparse.Namespace, out: Path, stack: object, process_of: object, scripts: list) -> dict:
+def profile(args: argparse.Namespace, out: Path, stack: Stack, scripts: list) -> dict:
     py_spy = ROOT / ".venv" / "bin" / "py-spy"
     if not py_spy.exists():
         say("  (py-spy is not installed in .venv: no profile)")

@@ -121,11 +121,6 @@ class Retriever:
     def topics(self) -> list[str]:
         return self._current().topic_names
 
-    @property
-    def model(self) -> str:
-        """The embedding model the index was built with."""
-        return self._current().index.model
-
     def warm_up(self, embedder: bool = True) -> None:
         self._current()
         if embedder:

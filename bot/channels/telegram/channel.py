@@ -40,6 +40,7 @@ class TelegramChannel:
         self._queue: asyncio.Queue | None = None
         self._tasks: list[asyncio.Task] = []
         self._stopping = asyncio.Event()
+        self._pruning: asyncio.Task | None = None
         self._token_filter: redaction.TokenFilter | None = None
 
     async def start(self) -> None:
@@ -53,8 +54,8 @@ class TelegramChannel:
             asyncio.create_task(self._connect(), name="telegram-connect"),
             asyncio.create_task(outbound.forward(self._queue, self.application.bot, self.chats, self.ready),
                                 name="telegram-outbound"),
-            asyncio.create_task(self._prune(), name="telegram-prune"),
         ]
+        self._pruning = asyncio.create_task(self._prune(), name="telegram-prune")
 
     async def _connect(self) -> None:
         delay = 1.0
@@ -104,11 +105,12 @@ class TelegramChannel:
     async def stop(self) -> None:
         self._stopping.set()
         for task in self._tasks:
-            if task.get_name() != "telegram-prune":
-                task.cancel()
+            task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._pruning is not None:
+            await self._pruning  # ends by the event, after a run in progress
         if self._queue is not None:
             self._pubsub.unsubscribe(outbound.TOPIC, self._queue)
         app = self.application
